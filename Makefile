@@ -1,0 +1,58 @@
+# annbook: the commands the README gives.
+#   make run    set up (.venv) and train a network from the command line
+#   make test   set up (.venv, Chromium) and run every test: the notebooks and tests/
+#   make lab    open the notebooks in JupyterLab
+# Other targets: make export, make clean, make readme, make preview, make bench
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+help:
+	@sed -n '2,6p' Makefile
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/annbook train --dataset parity --bits 4 --hidden 8 --epochs 300
+
+lab: $(STAMP)
+	$(BIN)/annbook lab
+
+# Chromium drives the browser tests; Debian's package, since Playwright cannot download one here.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+
+export: $(STAMP)
+	$(BIN)/nbdev_export
+
+clean: $(STAMP)
+	$(BIN)/nbdev_clean
+
+readme: $(STAMP)
+	$(BIN)/python tools/make_readme.py
+
+preview: $(STAMP)
+	$(BIN)/python tools/preview.py
+
+test: $(STAMP) chromium
+	$(BIN)/nbdev_test --n_workers 2
+	ANNBOOK_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[bench]"
+	$(BIN)/python benchmarks/run.py
+
+.PHONY: help setup run lab chromium export clean readme preview test bench
