@@ -6,8 +6,6 @@
 from __future__ import annotations
 import copy
 import json
-import os
-import numbers
 from pathlib import Path
 import numpy as np
 from .core import as_2d_float, check_choice, check_positive, get_rng
@@ -24,6 +22,11 @@ def _check_dtype(dtype):
     if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise ValueError(f"dtype must be one of ['float32', 'float64'], got {dtype!r}")
     return dt
+
+def _attach(cls, name, f, wrap=None):
+    "Make `f` the method `cls.name` (named so in tracebacks and docs)."
+    f.__name__, f.__qualname__ = name, f"{cls.__name__}.{name}"
+    setattr(cls, name, wrap(f) if wrap else f)
 
 def _layer_repr(layer) -> str:
     return repr(layer) if type(layer).__repr__ is not object.__repr__ else type(layer).__name__
@@ -101,9 +104,9 @@ class Sequential:
         return self.forward(X)
 
     def predict(self, X, threshold:float=0.5): # X, and the cut-off for a single output
-        "Class predictions: `output >= threshold` as 0/1 of shape (n, 1) for one output, the argmax (n,) for several."
+        "Class predictions: `output > threshold` as 0/1 of shape (n, 1) for one output, the argmax (n,) for several."
         out = self.forward(X)
-        if out.shape[1] == 1: return (out >= threshold).astype(np.int64)
+        if out.shape[1] == 1: return (out > threshold).astype(np.int64)
         return out.argmax(axis=1)
 
 # %% ../nbs/06_model.ipynb #a1308e31
@@ -163,17 +166,17 @@ def _summary(self) -> str:
     total = f"total parameters: {self.n_params:,}"
     return "\n".join([title, fmt(head), line, *map(fmt, rows), line, total])
 
-Sequential.summary = _summary
+_attach(Sequential, "summary", _summary)
 Sequential.__repr__ = _summary
 
-# %% ../nbs/06_model.ipynb #684d95c2
+# %% ../nbs/06_model.ipynb #a9bcca90
 def _copy(self):
     "A deep copy: same architecture and values, independent arrays."
     return copy.deepcopy(self)
 
-Sequential.copy = _copy
+_attach(Sequential, "copy", _copy)
 
-# %% ../nbs/06_model.ipynb #0947a81d
+# %% ../nbs/06_model.ipynb #1e8c5a30
 _FORMAT, _VERSION, _ARCH_KEY = "annbook.model", 1, "__annbook__"
 
 def _save(self, path): # where to write (any file name; '.npz' is conventional)
@@ -191,9 +194,9 @@ def _save(self, path): # where to write (any file name; '.npz' is conventional)
     with open(path, "wb") as f: np.savez(f, **{_ARCH_KEY: np.array(json.dumps(arch))}, **arrays)
     return path
 
-Sequential.save = _save
+_attach(Sequential, "save", _save)
 
-# %% ../nbs/06_model.ipynb #1e8c5a30
+# %% ../nbs/06_model.ipynb #33006b73
 def _bad(path, why): return ValueError(f"{path} is not a valid annbook model file: {why}")
 
 def _read_npz(path) -> dict:
@@ -262,4 +265,4 @@ def _load(cls, path): # a file written by `save`
         p[...] = a
     return model
 
-Sequential.load = classmethod(_load)
+_attach(Sequential, "load", _load, classmethod)

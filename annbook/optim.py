@@ -5,7 +5,6 @@
 # %% ../nbs/05_optim.ipynb #8c0269e7
 from __future__ import annotations
 import math
-import numbers
 import numpy as np
 from .core import check_positive, check_choice
 
@@ -37,7 +36,7 @@ class Optimizer:
             raise ValueError(f"this optimizer was used with {len(self.state)} parameter arrays, now got {len(params)}; "
                              "use a new optimizer for a different model")
         for i, (p, g) in enumerate(zip(params, grads)):
-            if not isinstance(p, np.ndarray) or not isinstance(g, np.ndarray):
+            if type(p) is not np.ndarray or type(g) is not np.ndarray:
                 raise TypeError(f"params and grads must be lists of NumPy arrays, item {i} is {type(p).__name__}/{type(g).__name__}")
             if p.shape != g.shape:
                 raise ValueError(f"parameter {i} has shape {p.shape} but its gradient has shape {g.shape}")

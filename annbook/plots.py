@@ -6,11 +6,15 @@
 from __future__ import annotations
 import hashlib
 import io
+import struct
+import zlib
 import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize, to_rgba
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import NullFormatter
 from matplotlib import colormaps
 from .layers import Dense, sigmoid, softmax
 from .losses import BCEWithLogits, SoftmaxCrossEntropy
@@ -19,12 +23,13 @@ from .stepping import Stepper
 # %% auto #0
 __all__ = ['POS', 'NEG', 'GREY', 'RIGHT', 'WRONG', 'HIGHLIGHT', 'VALUE_CMAP', 'PROBA_CMAP', 'probabilities', 'classes',
            'params_key', 'NetworkView', 'network_state', 'DecisionBoundaryView', 'TruthTableView', 'LossView',
-           'GradNormView', 'render_png', 'StepperPictures']
+           'GradNormView', 'render_png', 'png_bytes', 'StepperPictures']
 
 # %% ../nbs/12_plots.ipynb #9c52de8a
 POS, NEG, GREY = "#1f77b4", "#ff7f0e", "#d9d9d9"
 RIGHT, WRONG, HIGHLIGHT = "#2ca02c", "#d62728", "#ffd700"
 VALUE_CMAP, PROBA_CMAP = colormaps["coolwarm"], colormaps["RdBu_r"]
+_POS, _NEG = np.array(to_rgba(POS)), np.array(to_rgba(NEG))
 
 def probabilities(st:Stepper, # the stepper whose model predicts
                   X): # inputs, shape (m, d)
@@ -51,12 +56,13 @@ class NetworkView:
     "The network as nodes and edges, coloured by the current stage; `update()` redraws in place."
     def __init__(self, st:Stepper, # the stepper to draw
                  ax, # a matplotlib Axes
-                 labels:bool|None=None): # write the values in the nodes? (default: when no column has more than 8 nodes)
-        self.st, self.ax = st, ax
+                 labels:bool|None=None, # write the values in the nodes? (default: when no column has more than 8 nodes)
+                 title:bool=True): # show the row and stage above the network?
+        self.st, self.ax, self.relayout = st, ax, False
         self.dense = [l for l in st.layers if isinstance(l, Dense)]
         sizes = [self.dense[0].n_in] + [l.n_out for l in self.dense]
         self.sizes, L, big = sizes, len(self.dense), max(sizes)
-        gap = min(0.6, 2.0 / max(big - 1, 1))
+        gap = min(0.9, 2.0 / max(big - 1, 1))
         self.pos = [np.column_stack([np.full(n, float(c)), -(np.arange(n) - (n - 1) / 2) * gap]) for c, n in enumerate(sizes)]
         self.start = np.cumsum([0] + sizes)
         top = max(p[:, 1].max() for p in self.pos)
@@ -67,10 +73,10 @@ class NetworkView:
             lc = LineCollection(segs, zorder=1, capstyle="round")
             ax.add_collection(lc); self.edges.append(lc)
         allpos = np.vstack(self.pos)
-        size = float(np.clip(2400 / big, 60, 700))
+        size = float(np.clip(3000 / big, 60, 1000))
         self.nodes = ax.scatter(allpos[:, 0], allpos[:, 1], s=size, c=GREY, edgecolors="k", linewidths=0.8, zorder=3)
         if labels is None: labels = big <= 8
-        self.labels = [ax.text(x, y, "", ha="center", va="center", fontsize=7, zorder=4) for x, y in allpos] if labels else []
+        self.labels = [ax.text(x, y, "", ha="center", va="center", fontsize=8, zorder=4) for x, y in allpos] if labels else []
         self.band = Rectangle((0, 0), 0, 0, color=HIGHLIGHT, alpha=0.3, zorder=0, visible=False)
         ax.add_patch(self.band)
         acts = _activation_after(st)
@@ -78,7 +84,8 @@ class NetworkView:
         names[-1] = f"output\n{acts[-1]}"
         for c, name in enumerate(names): ax.text(c, top + 0.45, name, ha="center", va="bottom", fontsize=8)
         self.loss_text = ax.text(L + 0.3, 0, "", ha="left", va="center", fontsize=8, zorder=4)
-        self.title = ax.set_title("", fontsize=9, loc="left")
+        self.title = ax.set_title("", fontsize=9, loc="left") if title else None
+        self.dynamic = [*self.edges, self.nodes, *self.labels, self.band, self.loss_text] + ([self.title] if title else [])
         ax.set_xlim(-0.5, L + 0.9); ax.set_ylim(-top - 0.4, top + 0.95)
         ax.set_axis_off()
         self._key = None
@@ -134,12 +141,13 @@ def _network_update(self) -> bool:
     rc = np.array([to_rgba("k")] * len(d))
     rc[d > 0], rc[d < 0] = to_rgba(NEG), to_rgba(POS)   # δ > 0: the loss grows with z, so z will be pushed down
     self.nodes.set_edgecolors(rc); self.nodes.set_linewidths(ring)
-    for t, v in zip(self.labels, vals): t.set_text("" if np.isnan(v) else f"{v:.2f}")
+    for t, v in zip(self.labels, vals):
+        t.set_text("" if np.isnan(v) else f"{v:.2f}"); t.set_color("w" if abs(v) > 0.6 else "k")
     wmax = max(float(np.abs(a).max()) for kind, a in s["edges"] if kind == "weights") or 1.0
     for l, (lc, (kind, a)) in enumerate(zip(self.edges, s["edges"]), start=1):
         flat = a.ravel()
         m = wmax if kind == "weights" else (float(np.abs(flat).max()) or 1.0)
-        col = np.array([to_rgba(POS if v >= 0 else NEG) for v in flat])
+        col = np.where(flat[:, None] >= 0, _POS, _NEG)
         on = s["active"] in (None, "all") or s["active"] == l
         col[:, 3] = 0.85 if on else 0.2
         lc.set_color(col); lc.set_linewidths(0.3 + 3.7 * np.abs(flat) / m)
@@ -151,8 +159,8 @@ def _network_update(self) -> bool:
         ys = np.vstack(self.pos)[:, 1]
         self.band.set_bounds(x0, ys.min() - 0.3, x1 - x0, ys.max() - ys.min() + 0.6); self.band.set_visible(True)
     self.loss_text.set_text("" if s["loss"] is None else f"L = {s['loss']:.4g}")
-    last = st.last
-    self.title.set_text(f"row {s['row']} · " + ("start" if last is None else f"stage {st.steps}: {last.title}"))
+    if self.title is not None:
+        self.title.set_text(f"row {s['row']} · " + ("start" if st.last is None else f"stage {st.steps}: {st.last.title}"))
     return True
 
 NetworkView.update = _network_update
@@ -166,7 +174,7 @@ class DecisionBoundaryView:
                  margin:float=0.5): # how far the grid extends beyond the data
         if st.X.shape[1] != 2:
             raise ValueError(f"DecisionBoundaryView needs data with 2 inputs, got {st.X.shape[1]} (use TruthTableView)")
-        self.st, self.ax = st, ax
+        self.st, self.ax, self.relayout = st, ax, False
         lo, hi = st.X.min(axis=0) - margin, st.X.max(axis=0) + margin
         gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
         self.grid, self.shape = np.column_stack([gx.ravel(), gy.ravel()]), gx.shape
@@ -176,12 +184,18 @@ class DecisionBoundaryView:
         self.target = classes(st.y)
         self.points = ax.scatter(*st.X.T, c=self.target, cmap=PROBA_CMAP, vmin=0, vmax=max(1, self.target.max()),
                                  edgecolors="k", s=90, zorder=3)
-        self.wrong = ax.scatter([], [], marker="x", c="k", s=70, linewidths=2, zorder=4)
-        self.ring = ax.scatter([], [], s=330, facecolors="none", edgecolors=HIGHLIGHT, linewidths=3, zorder=2)
+        self.wrong = ax.scatter(np.empty(0), np.empty(0), marker="x", c="w", s=45, linewidths=2, zorder=4)
+        self.ring = ax.scatter(np.empty(0), np.empty(0), s=330, facecolors="none", edgecolors=HIGHLIGHT, linewidths=3, zorder=2)
         self.contour, self.title = None, ax.set_title("", fontsize=9)
         ax.set_xlabel("$x_1$"); ax.set_ylabel("$x_2$")
         self._key = self._pkey = None
         self.update()
+
+    @property
+    def dynamic(self) -> list:
+        "The artists `update` changes, and those drawn over them."
+        return [self.img, *([self.contour] if self.contour is not None else []), self.points, self.wrong, self.ring,
+                self.title, *self.ax.spines.values()]
 
     def update(self) -> bool:
         "Recompute the grid if the weights changed and move the ring to the chosen row; True if anything changed."
@@ -210,14 +224,18 @@ class TruthTableView:
     def __init__(self, st:Stepper, # the stepper to draw
                  ax, # a matplotlib Axes
                  max_text_rows:int=16): # write numbers in the cells up to this many rows
-        self.st, self.ax = st, ax
+        self.st, self.ax, self.relayout = st, ax, False
         n, b = st.X.shape
         self.n, self.b, self.text = n, b, n <= max_text_rows
         self.target = classes(st.y)
-        self.rgba = np.ones((n, b + 3, 4))
-        self.rgba[:, :b] = np.where(st.X[..., None] > 0.5, to_rgba("#555555"), to_rgba("white"))
-        self.rgba[:, b] = np.where(self.target[:, None] > 0, to_rgba("#555555"), to_rgba("white"))
-        self.img = ax.imshow(self.rgba, aspect="auto" if not self.text else "equal", interpolation="nearest")
+        static = np.ones((n, b + 1, 4))
+        static[:, :b] = np.where(st.X[..., None] > 0.5, to_rgba("#555555"), to_rgba("white"))
+        static[:, b] = np.where(self.target[:, None] > 0, to_rgba("#555555"), to_rgba("white"))
+        aspect = "equal" if self.text else "auto"
+        ax.imshow(static, aspect=aspect, interpolation="nearest", extent=(-0.5, b + 0.5, n - 0.5, -0.5))
+        self.rgba = np.ones((n, 2, 4))   # the prediction and right/wrong columns change
+        self.img = ax.imshow(self.rgba, aspect=aspect, interpolation="nearest", extent=(b + 0.5, b + 2.5, n - 0.5, -0.5))
+        ax.set_xlim(-0.5, b + 2.5); ax.set_ylim(n - 0.5, -0.5)
         self.cells = {}
         if self.text:
             for i in range(n):
@@ -229,11 +247,15 @@ class TruthTableView:
         self.frame = Rectangle((-0.5, -0.5), b + 3, 1, fill=False, edgecolor=HIGHLIGHT, linewidth=2.5, zorder=5)
         ax.add_patch(self.frame)
         ax.set_xticks(range(b + 3), [f"$x_{{{j+1}}}$" for j in range(b)] + ["$y$", r"$\hat y$", "ok"], fontsize=7)
-        ax.xaxis.tick_top()
         ax.set_yticks(range(n) if self.text else [], [str(i) for i in range(n)] if self.text else [], fontsize=7)
-        self.title = ax.set_title("", fontsize=9, y=1.06 if self.text else 1.03)
+        self.title = ax.set_title("", fontsize=9)
         self._key = self._pkey = None
         self.update()
+
+    @property
+    def dynamic(self) -> list:
+        "The artists `update` changes."
+        return [self.img, *(t for pair in self.cells.values() for t in pair), self.frame, self.title]
 
     def update(self) -> bool:
         "Recompute predictions if the weights changed and move the frame to the chosen row; True if anything changed."
@@ -245,8 +267,8 @@ class TruthTableView:
             self.proba = p[:, 0] if p.shape[1] == 1 else p.max(axis=1)
             self.pred = classes(p)
             right = self.pred == self.target
-            self.rgba[:, self.b + 1] = PROBA_CMAP(np.clip(self.proba, 0, 1)) if p.shape[1] == 1 else to_rgba(GREY)
-            self.rgba[:, self.b + 2] = np.where(right[:, None], to_rgba(RIGHT, 0.55), to_rgba(WRONG, 0.55))
+            self.rgba[:, 0] = PROBA_CMAP(np.clip(self.proba, 0, 1)) if p.shape[1] == 1 else to_rgba(GREY)
+            self.rgba[:, 1] = np.where(right[:, None], to_rgba(RIGHT, 0.55), to_rgba(WRONG, 0.55))
             self.img.set_data(self.rgba)
             for i, (tp, tr) in self.cells.items():
                 tp.set_text(f"{self.proba[i]:.2f}"); tr.set_text("✓" if right[i] else "✗")
@@ -257,22 +279,36 @@ class TruthTableView:
 
 # %% ../nbs/12_plots.ipynb #13a40675
 class _CurveView:
-    "Base for views of `stepper.history`: lines updated with set_data, axes limits set by hand (fast)."
-    def _limits(self, ys, n):
-        ys = np.asarray([v for v in ys if np.isfinite(v) and v > 0])
-        self.ax.set_xlim(0.5, max(n, 10) + 0.5)
-        if len(ys): self.ax.set_ylim(ys.min() / 1.5, ys.max() * 1.5)
+    "Base for views of `stepper.history`: lines updated with set_data, axis ranges that change rarely."
+    def _setup(self, st, ax):
+        self.st, self.ax, self.relayout, self._key = st, ax, False, None
+        ax.set_yscale("log"); ax.set_xlabel("iteration", fontsize=8); ax.tick_params(labelsize=7)
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlim(0, 10); ax.set_ylim(1e-3, 1)
 
+    def _limits(self, ys, n):
+        "x from 0 to a round number ≥ n; y over whole decades around the finite positive values."
+        ys = np.asarray(ys, dtype=float)
+        ys = ys[np.isfinite(ys) & (ys > 0)]
+        xlim = (0, next(m * 10 ** e for e in range(1, 16) for m in (1, 2, 5) if m * 10 ** e >= n))
+        ylim = self.ax.get_ylim()
+        if len(ys):
+            lo, hi = np.floor(np.log10(ys.min())), np.ceil(np.log10(ys.max()))
+            ylim = (10 ** lo, 10 ** max(hi, lo + 1))
+        if not np.allclose(xlim, self.ax.get_xlim()) or not np.allclose(ylim, self.ax.get_ylim()):
+            self.ax.set_xlim(*xlim); self.ax.set_ylim(*ylim)
+            self.relayout = True
+
+# %% ../nbs/12_plots.ipynb #4c2267c0
 class LossView(_CurveView):
     "The loss per iteration, on a log scale."
     def __init__(self, st:Stepper, # the stepper to draw
                  ax): # a matplotlib Axes
-        self.st, self.ax = st, ax
         (self.line,) = ax.plot([], [], color=POS, lw=1.5)
         (self.dot,) = ax.plot([], [], "o", color=WRONG, ms=4)
-        ax.set_yscale("log"); ax.set_xlabel("iteration", fontsize=8); ax.tick_params(labelsize=7)
-        self.title = ax.set_title("", fontsize=9)
-        self._key = None
+        self.dynamic = [self.line, self.dot]
+        self._setup(st, ax)
+        ax.set_title(f"loss ({type(st.loss).__name__}) per iteration", fontsize=9)
         self.update()
 
     def update(self) -> bool:
@@ -284,21 +320,20 @@ class LossView(_CurveView):
         x = np.arange(1, len(h) + 1)
         self.line.set_data(x, h); self.dot.set_data(x[-1:], h[-1:])
         self._limits(h, len(h))
-        self.title.set_text(f"loss ({type(self.st.loss).__name__})" + (f" = {h[-1]:.4g}" if h else ""))
         return True
 
+# %% ../nbs/12_plots.ipynb #6037276c
 class GradNormView(_CurveView):
     "The gradient norm of each Dense layer per iteration, on a log scale."
     def __init__(self, st:Stepper, # the stepper to draw
                  ax): # a matplotlib Axes
-        self.st, self.ax = st, ax
         L = sum(isinstance(l, Dense) for l in st.layers)
         cols = colormaps["viridis"](np.linspace(0, 0.85, L))
         self.lines = [ax.plot([], [], color=c, lw=1.5, label=f"layer {l + 1}")[0] for l, c in enumerate(cols)]
-        ax.set_yscale("log"); ax.set_xlabel("iteration", fontsize=8); ax.tick_params(labelsize=7)
-        ax.legend(fontsize=7, loc="upper right")
+        self.dynamic = list(self.lines)
+        self._setup(st, ax)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         ax.set_title("gradient norm per layer", fontsize=9)
-        self._key = None
         self.update()
 
     def update(self) -> bool:
@@ -310,34 +345,55 @@ class GradNormView(_CurveView):
         g = np.array(h, dtype=float).reshape(len(h), len(self.lines))
         x = np.arange(1, len(h) + 1)
         for j, line in enumerate(self.lines): line.set_data(x, g[:, j])
-        self._limits(g.ravel(), len(h))
+        self._limits(g.ravel(), len(self.st.history["loss"]))   # the same iteration range as the loss
         return True
 
-# %% ../nbs/12_plots.ipynb #a724f413
+# %% ../nbs/12_plots.ipynb #a4a94381
 def render_png(fig:Figure, # the figure to render
                compress_level:int=1): # zlib level: 1 is fast and still small for flat plots
-    "The figure as PNG bytes (rendered with Agg)."
+    "The whole figure as PNG bytes (drawn with Agg)."
     buf = io.BytesIO()
     fig.savefig(buf, format="png", pil_kwargs={"compress_level": compress_level})
     return buf.getvalue()
 
-# %% ../nbs/12_plots.ipynb #6cc3e385
+def _chunk(tag, data): return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+def png_bytes(rgb, # uint8 array (height, width, 3)
+              level:int=1): # zlib level
+    "`rgb` as PNG bytes: no row filter, zlib level 1 (twice as fast as Pillow's encoder on flat plots)."
+    rgb = np.asarray(rgb)
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(f"rgb must be a uint8 array (height, width, 3), got {rgb.dtype} {rgb.shape}")
+    h, w, _ = rgb.shape
+    raw = np.zeros((h, 1 + 3 * w), np.uint8)   # each row: filter type 0, then the pixels
+    raw[:, 1:] = rgb.reshape(h, -1)
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + _chunk(b"IDAT", zlib.compress(raw.tobytes(), level)) + _chunk(b"IEND", b""))
+
+# %% ../nbs/12_plots.ipynb #781e9f4d
 class StepperPictures:
-    "The network, the data and the curves of a stepper in three figures that update in place."
+    "The network, the data and the curves of a stepper in three figures that update in place and render by blitting."
     def __init__(self, st:Stepper, # the stepper to draw
                  dpi:int=80, # resolution of the figures
                  resolution:int=60): # grid points per axis of the decision boundary
         self.st = st
         big = max(max(l.params["W"].shape) for l in st.layers if isinstance(l, Dense))
-        self.figures = {"network": Figure(figsize=(5.6, 3.0 if big <= 8 else 3.8), dpi=dpi, layout="constrained"),
-                        "data": Figure(figsize=(3.4, 3.0 if st.X.shape[1] == 2 or st.n_rows <= 4 else 3.8), dpi=dpi, layout="constrained"),
-                        "curves": Figure(figsize=(9.0, 2.1), dpi=dpi, layout="constrained")}
-        self.network = NetworkView(st, self.figures["network"].add_subplot())
-        ax = self.figures["data"].add_subplot()
-        self.data = DecisionBoundaryView(st, ax, resolution) if st.X.shape[1] == 2 else TruthTableView(st, ax)
-        a1, a2 = self.figures["curves"].subplots(1, 2)
-        self.loss, self.grads = LossView(st, a1), GradNormView(st, a2)
-        for f in self.figures.values(): f.get_layout_engine().execute(f); f.set_layout_engine("none")  # lay out once
+        tall = st.X.shape[1] != 2 and st.n_rows > 4
+        self.figures = {"network": Figure(figsize=(5.6, 3.0 if big <= 8 else 3.8), dpi=dpi),
+                        "data": Figure(figsize=(3.4, 3.8 if tall else 3.0), dpi=dpi),
+                        "curves": Figure(figsize=(9.0, 2.0), dpi=dpi)}
+        self.canvases = {k: FigureCanvasAgg(f) for k, f in self.figures.items()}
+        # axes placed by hand (fractions of the figure): the sizes are fixed, and a layout engine would cost more than all else
+        self.network = NetworkView(st, self.figures["network"].add_axes((0.01, 0.01, 0.98, 0.98)), title=False)
+        if st.X.shape[1] == 2:
+            self.data = DecisionBoundaryView(st, self.figures["data"].add_axes((0.22, 0.15, 0.74, 0.75)), resolution)
+        else:
+            self.data = TruthTableView(st, self.figures["data"].add_axes((0.13, 0.08, 0.84, 0.84)))
+        f = self.figures["curves"]
+        self.loss = LossView(st, f.add_axes((0.065, 0.23, 0.37, 0.64)))
+        self.grads = GradNormView(st, f.add_axes((0.515, 0.23, 0.37, 0.64)))
+        self.views = {"network": [self.network], "data": [self.data], "curves": [self.loss, self.grads]}
+        self._bg = dict.fromkeys(self.figures)
 
     def update(self) -> list:
         "Update every view; the names of the figures that changed."
@@ -347,7 +403,21 @@ class StepperPictures:
         if self.loss.update() | self.grads.update(): changed.append("curves")
         return changed
 
+    def render(self, name:str): # 'network', 'data' or 'curves'
+        "Draw figure `name` into its canvas: the kept background plus the dynamic artists."
+        canvas, views = self.canvases[name], self.views[name]
+        arts = sorted((a for v in views for a in v.dynamic), key=lambda a: a.get_zorder())
+        for a in arts: a.set_animated(True)
+        if self._bg[name] is None or any(v.relayout for v in views):
+            canvas.draw()   # everything but the animated artists
+            self._bg[name] = canvas.copy_from_bbox(self.figures[name].bbox)
+            for v in views: v.relayout = False
+        else: canvas.restore_region(self._bg[name])
+        r = canvas.get_renderer()
+        for a in arts: a.draw(r)
+        return canvas
+
     def png(self, name:str # 'network', 'data' or 'curves'
            ) -> bytes:
-        "Figure `name` rendered to PNG."
-        return render_png(self.figures[name])
+        "Figure `name` rendered to PNG bytes."
+        return png_bytes(np.asarray(self.render(name).buffer_rgba())[..., :3])

@@ -9,11 +9,11 @@ import numbers
 from collections import deque
 from dataclasses import dataclass, field
 import numpy as np
-from .core import as_2d_float, check_choice, check_positive, check_Xy
+from .core import as_2d_float, check_choice, check_positive
 from .layers import ACTIVATIONS, Activation, Dense, Softmax
 from .losses import get_loss
 from .optim import get_optimizer
-from .train import TrainingDiverged
+from .train import TrainingDiverged, _check_output, _check_targets
 
 # %% auto #0
 __all__ = ['latex_number', 'latex_matrix', 'save_state', 'load_state', 'Stage', 'describe', 'Stepper']
@@ -233,9 +233,9 @@ def _describe_loss(s):
     pred, y, g = s.inputs["pred"], s.inputs["y"], s.outputs["grad"]
     yr = y[p] if y.ndim > 1 else y[p:p+1]
     n = len(s.rows)
-    nums = (rf"\text{{row {r}:}}\quad \hat y = {M(pred[p], digits=4)},\ y = {M(yr)},\ "
-            rf"\frac{{\partial L}}{{\partial \hat y}} = {M(g[p], digits=4)};\qquad L = {latex_number(v, 5)}"
-            + (rf"\ \text{{(all {n} rows)}}" if n > 1 else ""))
+    nums = (r"\begin{gathered}" + rf"\text{{row {r}:}}\quad \hat y = {M(pred[p], digits=4)},\ y = {M(yr)},\ "
+            rf"\frac{{\partial L}}{{\partial \hat y}} = {M(g[p], digits=4)} \\ L = {latex_number(v, 5)}"
+            + (rf"\ \text{{(all {n} rows)}}" if n > 1 else "") + r"\end{gathered}")
     warn = "" if np.isfinite(v) else " It is not a finite number: training diverged (try a lower learning rate)."
     return dict(title=f"Loss · {name}", equation=L + r",\qquad " + dL, numbers=nums,
                 summary=f"{name}: the prediction is compared with the target; loss = {v:.4g} over {n} example{'s' * (n > 1)}."
@@ -265,8 +265,8 @@ def _describe_backward(s):
         dx = rf"\frac{{\partial L}}{{\partial {_sup('a', l-1)}}}"
         eq = (rf"{dW} = ({_sup('a', l-1)})^\top \delta^{{[{l}]}},\quad " + (rf"{db} = \sum_i \delta^{{[{l}]}}_i,\quad " if has_b else "")
               + rf"{dx} = \delta^{{[{l}]}}\,({_sup('W', l)})^\top")
-        nums = (rf"{dW} = {M(gW, digits=4)}" + (rf",\ {db} = {M(s.outputs['grad_b'], digits=4)}" if has_b else "")
-                + rf";\quad \text{{row {r}:}}\ {dx} = {M(d[p], digits=4)}\,{M(W.T)} = {M(gx[p], digits=4)}")
+        nums = (r"\begin{gathered}" + rf"{dW} = {M(gW, digits=4)}" + (rf",\quad {db} = {M(s.outputs['grad_b'], digits=4)}" if has_b else "")
+                + rf" \\ \text{{row {r}:}}\quad {dx} = {M(d[p], digits=4)}\,{M(W.T)} = {M(gx[p], digits=4)}" + r"\end{gathered}")
         n = len(s.rows)
         below = (f"and sent back through W to layer {l-1}." if l > 1 else "(∂L/∂x is computed too, but x is data: nothing below learns from it).")
         return dict(title=f"Backward · layer {l} · weights", equation=eq, numbers=nums,
@@ -326,20 +326,6 @@ def _net_layers(layers):
         out.append(max(l, 1))
     return out
 
-def _check_y(y, model):
-    "`y` as `fit` takes it: a 2-D float array of the model's dtype, or 1-D integer class labels."
-    arr = np.asarray(y)
-    if arr.ndim == 1:
-        if not np.issubdtype(arr.dtype, np.integer):
-            raise ValueError(f"y must be 2-D (rows, outputs) or 1-D integer labels, got 1-D {arr.dtype} "
-                             "(for one output use y.reshape(-1, 1))")
-        return arr
-    arr = as_2d_float("y", arr, dtype=model.dtype)
-    k = model.n_outputs
-    if arr.shape[1] != k:
-        raise ValueError(f"y has {arr.shape[1]} column{'s' * (arr.shape[1] != 1)} but the model has {k} output{'s' * (k != 1)}")
-    return arr
-
 # %% ../nbs/11_stepping.ipynb #205cdaf0
 def _begin_iteration(st):
     "Choose this iteration's rows and remember the choice for replays."
@@ -358,7 +344,9 @@ def _end_iteration(st):
     r = int(st._batch["rows"][0])
     if st.mode == "example": st.history["row"].append(r)
     st._iteration += 1; st._index = 0
-    if st.mode == "example" and st.cycle: st._cursor = (r + 1) % len(st.X)
+    if st.mode == "example" and st.cycle:
+        st._cursor = (r + 1) % len(st.X) if st._pending is None else st._pending
+    st._pending = None
     st._snaps.append(st._save())
 
 # %% ../nbs/11_stepping.ipynb #bc75004b
@@ -444,13 +432,13 @@ class Stepper:
         self.X = as_2d_float("X", X, dtype=getattr(model, "dtype", None))
         if self.X.shape[1] != dense[0].params["W"].shape[0]:
             raise ValueError(f"X has {self.X.shape[1]} columns but the model's first layer expects {dense[0].params['W'].shape[0]}")
-        self.y = _check_y(y, model)
-        check_Xy(self.X, self.y)
+        self.loss = get_loss(loss)
+        _check_output(model, self.loss)                               # the same checks as fit
+        self.y = _check_targets(model, self.loss, y, "y", len(self.X))
         self.mode = check_choice("mode", mode, ["batch", "example"])
         if not isinstance(cycle, bool): raise TypeError(f"cycle must be True or False, got {cycle!r}")
         self.cycle, self._example = cycle, self._check_example(example)
         check_positive("max_undo", max_undo, integer=True)
-        self.loss = get_loss(loss)
         self.optimizer = get_optimizer(optimizer) if lr is None else get_optimizer(optimizer, lr=lr)
         self.plan, self.net_layer = _plan(self.layers), _net_layers(self.layers)
         self._shadow = copy.deepcopy(model)
@@ -474,6 +462,16 @@ class Stepper:
         return self._iteration if self.mode == "batch" else self._iteration // len(self.X)
 
     @property
+    def lr(self) -> float:
+        "The optimizer's learning rate. Setting it takes effect at this iteration's update, and replays after `back()` use it too."
+        return self.optimizer.lr
+    @lr.setter
+    def lr(self, value):
+        self.optimizer.lr = value   # the optimizer checks it
+        # the optimizer does not change before the update, the iteration's last stage: re-save it with the new lr
+        self._snaps[-1]["objs"]["optimizer"] = save_state({"optimizer": self.optimizer}, self.model.parameters())["optimizer"]
+
+    @property
     def row(self) -> int:
         "The row of X whose numbers are shown now: the last stage's, or the one the next iteration will show."
         if self.last is not None: return self.last.row
@@ -487,10 +485,11 @@ class Stepper:
     @example.setter
     def example(self, r):
         self._example = r = self._check_example(r)
-        if self.mode == "example" and self.cycle: self._cursor = r
         if self._index == 0:  # nothing of this iteration has run yet: it starts at the new row
+            if self.mode == "example" and self.cycle: self._cursor = r
             self._snaps[-1]["cursor"] = self._cursor
             self._snaps[-1].pop("row", None)
+        elif self.mode == "example" and self.cycle: self._pending = r   # the next iteration starts there
         if self.mode == "batch":
             for s in self.records: s.row = r
 
@@ -503,7 +502,8 @@ class Stepper:
                                    None if self.mode == "batch" else self._iteration % per + 1)
         if self._index == 0: _begin_iteration(self)
         kind, i = self.plan[self._index]
-        inputs, outputs, info = _STAGES[kind](self, i)
+        with np.errstate(over="ignore", invalid="ignore"):   # as in fit: overflow shows up as a non-finite loss
+            inputs, outputs, info = _STAGES[kind](self, i)
         b = self._batch
         s = Stage(kind, i, None if i is None else self.net_layer[i], self._iteration, self._index, self._steps + 1,
                   self.epoch, b["rows"], inputs, outputs, info, _row=b["show"])
@@ -542,8 +542,10 @@ class Stepper:
         undone, target, per = self.last, self._steps - 1, len(self.plan)
         start = 0 if target == 0 else (target - 1) // per * per   # stages done when the iteration holding `target` began
         if not any(s["steps"] == start for s in self._snaps):
-            self.message = f"Cannot go back further: only the last {self._snaps.maxlen - 1} iterations are kept (max_undo)."
-            return None
+            if any(s["steps"] == target for s in self._snaps): start = target   # exact state, but no record of the stage
+            else:
+                self.message = f"Cannot go back further: only the last {self._snaps.maxlen - 1} iterations are kept (max_undo)."
+                return None
         while self._snaps[-1]["steps"] > start: self._snaps.pop()
         self._load(self._snaps[-1])
         for _ in range(target - start): self.step()
@@ -551,10 +553,12 @@ class Stepper:
         return undone
 
     def reset(self):
-        "Go back to the very start: the initial weights, the initial optimizer state, an empty history."
+        "Go back to the very start: the initial weights, a fresh optimizer state (at the current learning rate), an empty history."
+        lr = self.optimizer.lr
         self._load(self._initial)
         self._set_start()
         self._snaps.clear(); self._snaps.append(self._initial)
+        self.lr = lr
         self.message = "Reset to the initial weights."
 
     # ---- predictions that leave the live caches alone
@@ -580,7 +584,7 @@ class Stepper:
 
     def _set_start(self):
         self._iteration = self._index = self._steps = 0
-        self._cursor, self._batch = self._example, None
+        self._cursor, self._batch, self._pending = self._example, None, None
         self.diverged, self.last, self.records = False, None, []
         self.history = {"loss": [], "grad_norm": [], "row": []}
 

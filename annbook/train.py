@@ -6,21 +6,20 @@
 from __future__ import annotations
 import math
 import sys
-import time
-import numbers
 from pathlib import Path
 import numpy as np
-from .core import check_positive, check_Xy, as_2d_float, get_rng
+from .core import check_positive, as_2d_float, get_rng
 from .data import batches
 from .layers import sigmoid
-from .losses import get_loss, Loss, BCEWithLogits, SoftmaxCrossEntropy
+from .losses import get_loss, BCE, BCEWithLogits, SoftmaxCrossEntropy
+from .layers import Activation, Softmax
 from .metrics import get_metric
 from .optim import Optimizer, get_optimizer
 from .model import Sequential
 
 # %% auto #0
 __all__ = ['RECOMMENDED', 'train_step', 'History', 'Trainer', 'Callback', 'LambdaCallback', 'EarlyStopping', 'ProgressBar',
-           'Logger', 'TrainingDiverged', 'evaluate', 'fit']
+           'Logger', 'TrainingDiverged', 'evaluate', 'recommended_sizes', 'fit']
 
 # %% ../nbs/07_train.ipynb #e7167174
 def train_step(model:Sequential, # the network, updated in place
@@ -204,6 +203,20 @@ def _check_targets(model, loss, y, name, n_rows):
                          + (" (for class labels use one_hot, or loss='softmax_ce' with integer labels)" if y.shape[1] == 1 else ""))
     return y
 
+def _check_output(model, loss):
+    "Refuse a loss that does not fit the model's last layer (probabilities vs raw scores)."
+    last = model.layers[-1]
+    act = "softmax" if isinstance(last, Softmax) else getattr(last, "name", None) if isinstance(last, Activation) else None
+    if isinstance(loss, SoftmaxCrossEntropy) and act == "softmax":
+        raise ValueError("softmax_ce applies the softmax itself and expects raw scores, but the model already ends in a "
+                         "softmax layer: build it with output='identity' (e.g. MLP([2, 16, 3], output='identity'))")
+    if isinstance(loss, BCEWithLogits) and act == "sigmoid":
+        raise ValueError("bce_logits applies the sigmoid itself and expects raw scores, but the model ends in a sigmoid "
+                         "layer: use loss='bce', or build the model with output='identity'")
+    if isinstance(loss, BCE) and act == "identity":
+        raise ValueError("bce expects probabilities, but the model ends in output='identity' (raw scores): "
+                         "use loss='bce_logits', or build the model with output='sigmoid'")
+
 def _scores(loss, pred):
     "What metrics should see: probabilities for logit outputs."
     return sigmoid(pred) if isinstance(loss, BCEWithLogits) else pred
@@ -215,6 +228,7 @@ def evaluate(model:Sequential, # the network
              metrics=('accuracy',)) -> dict: # metric names or functions
     "The loss and metrics of `model` on `(X, y)`, as a dict."
     loss = get_loss(loss)
+    _check_output(model, loss)
     fns = _metric_fns(metrics)
     X = model.check_input(X)
     y = _check_targets(model, loss, y, "y", len(X))
@@ -242,6 +256,13 @@ def _evaluate(model, loss, fns, X, y, prefix=""):
 # %% ../nbs/07_train.ipynb #bccdf02c
 RECOMMENDED = dict(hidden="tanh", output="sigmoid", loss="bce", optimizer="adam", lr=0.05, epochs=300)
 
+def recommended_sizes(n_inputs:int, # number of input columns
+                      n_outputs:int=1) -> list: # number of outputs
+    "Layer widths of the recommended network: one hidden layer of `4 * n_inputs` units."
+    check_positive("n_inputs", n_inputs, integer=True); check_positive("n_outputs", n_outputs, integer=True)
+    return [n_inputs, 4 * n_inputs, n_outputs]
+
+
 def fit(model:Sequential, # the network, trained in place
         X, # training inputs, shape (n, n_inputs)
         y, # training targets, (n, n_outputs) (or integer labels (n,) with softmax_ce)
@@ -260,6 +281,7 @@ def fit(model:Sequential, # the network, trained in place
     "Train `model` on `(X, y)` with `train_step`; returns the `History` of losses and metrics."
     if not isinstance(model, Sequential): raise TypeError(f"model must be a Sequential or MLP, got {type(model).__name__}")
     loss_fn = get_loss(loss)
+    _check_output(model, loss_fn)
     if lr is not None: check_positive("lr", lr)
     opt = get_optimizer(optimizer, lr=lr)
     check_positive("epochs", epochs, integer=True)
@@ -297,10 +319,11 @@ def fit(model:Sequential, # the network, trained in place
                 try: opt.lr = new
                 except (TypeError, ValueError) as e: raise ValueError(f"schedule gave lr={new!r} for epoch {epoch}: {e}") from None
             for cb in callbacks: cb.on_epoch_begin(epoch)
-            for b, (Xb, yb) in enumerate(batches(X, y, batch_size, shuffle, rng), 1):
-                value = train_step(model, loss_fn, opt, Xb, yb)
-                if not math.isfinite(value): raise TrainingDiverged(epoch, value, opt.lr, b if batch_size else None)
-            logs = _evaluate(model, loss_fn, fns, X, y)
+            with np.errstate(over="ignore", invalid="ignore"):  # overflow shows up as a non-finite loss, reported below
+                for b, (Xb, yb) in enumerate(batches(X, y, batch_size, shuffle, rng), 1):
+                    value = train_step(model, loss_fn, opt, Xb, yb)
+                    if not math.isfinite(value): raise TrainingDiverged(epoch, value, opt.lr, b if batch_size else None)
+                logs = _evaluate(model, loss_fn, fns, X, y)
             if not math.isfinite(logs["loss"]): raise TrainingDiverged(epoch, logs["loss"], opt.lr)
             if val is not None: logs.update(_evaluate(model, loss_fn, fns, *val, prefix="val_"))
             logs["lr"] = opt.lr

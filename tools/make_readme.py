@@ -1,7 +1,8 @@
 """Write README.md from nbs/index.ipynb, without Quarto.
 
-    python tools/make_readme.py            # write README.md
-    python tools/make_readme.py --check    # exit 1 and show a diff if README.md is out of date
+    python tools/make_readme.py               # run nbs/index.ipynb, save its outputs, write README.md
+    python tools/make_readme.py --no-execute  # write README.md from the outputs saved in the notebook
+    python tools/make_readme.py --check       # exit 1 and show a diff if README.md is out of date
 
 `nbdev_readme` needs Quarto. This script does the same two steps without it:
 
@@ -9,9 +10,15 @@
    applies before Quarto renders a page): `#| hide` and exported cells are dropped, nbdev
    directives are removed, the H1 and `> summary` become the title, names in backticks link to
    the API pages.
-2. nbconvert's `MarkdownExporter` writes GitHub markdown. The outputs saved in the notebook are
-   shown as they are; nothing is executed. Image outputs are refused: the README keeps pictures
-   as committed files under nbs/images/, referenced by a relative path.
+2. nbconvert's `MarkdownExporter` writes GitHub markdown from the outputs saved in the notebook
+   (as nbdev_readme does; the documentation site shows the same outputs). Image outputs are
+   refused: the README keeps pictures as committed files under nbs/images/, referenced by a
+   relative path.
+
+Before that, unless `--no-execute`, nbs/index.ipynb is executed (as tools/preview.py executes
+pages: `#| eval: false` cells are skipped) and saved with its new outputs, cleaned as
+`nbdev_clean` cleans it. tests/test_project.py checks that the saved outputs are current and
+that README.md matches them.
 
 Links and images relative to nbs/ are rewritten relative to the repository root.
 The helpers here (`process_notebook`, `rewrite_links`) are shared with tools/preview.py.
@@ -27,6 +34,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/preview.py
 
 # Quarto cell options that nbdev leaves in a cell after removing its own directives.
 _QUARTO_OPT = re.compile(r"^\s*#\s*\|\s*([\w-]+)\s*:\s*(.*?)\s*$")
@@ -181,11 +189,37 @@ def render_readme() -> str:
     return body
 
 
+def execute_index() -> bool:
+    """Execute nbs/index.ipynb and save it with its outputs, cleaned like nbdev_clean does.
+    Returns whether the file changed."""
+    import json
+    import nbformat
+    from execnb.nbio import write_nb
+    from nbdev.clean import _nbdev_clean
+    from preview import execute  # tools/preview.py
+
+    cfg = nbdev_config()
+    path = Path(cfg.nbs_path) / cfg.readme_nb
+    before = path.read_bytes()
+    nb, _ = execute(path)
+    errors = [f"{o.get('ename')}: {o.get('evalue')}" for c in nb.cells if c.cell_type == "code"
+              for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    if errors:
+        raise SystemExit(f"{path.name} raised while executing: {errors}")
+    nb = json.loads(nbformat.writes(nb))
+    _nbdev_clean(nb)
+    write_nb(nb, path)
+    return path.read_bytes() != before
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--check", action="store_true", help="do not write; exit 1 if README.md is out of date")
+    ap.add_argument("--no-execute", action="store_true", help="use the outputs saved in nbs/index.ipynb")
     args = ap.parse_args(argv)
     os.chdir(REPO)  # nbdev finds settings.ini from the working directory
+    if not (args.check or args.no_execute):
+        print(f"executed nbs/index.ipynb: {'outputs updated' if execute_index() else 'outputs unchanged'}")
     new = render_readme()
     readme = REPO / "README.md"
     old = readme.read_text(encoding="utf-8") if readme.exists() else ""

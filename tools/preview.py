@@ -214,8 +214,20 @@ def _errors(nb) -> list[str]:
             for o in c.get("outputs", []) if o.get("output_type") == "error"]
 
 
+# nbconvert's HTML display priority: an output shows the first of these it has
+_PRIORITY = ["application/vnd.jupyter.widget-view+json", "application/javascript", "text/html",
+             "text/markdown", "image/svg+xml", "text/vnd.mermaid", "text/latex", "image/png",
+             "image/jpeg", "text/plain"]
+
+
+def _shown(output) -> str | None:
+    data = output.get("data", {})
+    return next((m for m in _PRIORITY if m in data), None)
+
+
 def _count(nb, mime: str) -> int:
-    return sum(mime in o.get("data", {}) for c in nb.cells if c.cell_type == "code"
+    """How many outputs of the (processed) notebook the HTML page shows as `mime`."""
+    return sum(_shown(o) == mime for c in nb.cells if c.cell_type == "code"
                for o in c.get("outputs", []))
 
 
@@ -281,6 +293,7 @@ nav.annbook-preview-nav a:hover { background: #e8eef7; }
 nav.annbook-preview-nav a.active { background: #2780e3; color: #fff; }
 body.jp-Notebook > main { margin-left: 250px; max-width: 1100px; padding: 1rem 2rem 4rem 2rem; }
 .jp-OutputArea-output img { max-width: 100%; height: auto; }
+.jupyter-widgets { font-family: var(--jp-ui-font-family); font-size: var(--jp-ui-font-size1); }
 """
 
 
@@ -322,7 +335,15 @@ def _fix_links(body: str, page: dict, doc_url: str) -> str:
 
 def decorate(page: dict, pages: list[dict], doc_url: str) -> str:
     body = _fix_links(page["body"], page, doc_url)
-    body = body.replace("</head>", f"<style>{_CSS}</style>\n</head>", 1)
+    rel = posixpath.relpath(".", posixpath.dirname(page["html"]) or ".")
+    rel = "" if rel == "." else rel + "/"
+    # html-manager looks for its icon fonts next to its modules' require.js URLs: point those at
+    # the vendored copy (the modules are defined by embed-amd.js itself, nothing else is fetched)
+    dist = rel + posixpath.dirname(WIDGET_RENDERER)
+    paths = json.dumps({"@jupyter-widgets/html-manager/dist": dist, "@jupyter-widgets": dist})
+    assets = (f'<script>window.__jupyter_widgets_assets_path__ = "{dist}/";\n'
+              f'if (window.require && window.require.config) {{ require.config({{paths: {paths}}}); }}</script>')
+    body = body.replace("</head>", f"{assets}\n<style>{_CSS}</style>\n</head>", 1)
     body = re.sub(r"(<body\b[^>]*>)", lambda m: m.group(1) + "\n" + nav_html(pages, page), body, count=1)
     return body
 
@@ -343,7 +364,32 @@ def _copy_assets(nbs: Path, out: Path) -> None:
             shutil.copy2(p, out / rel)
 
 
+class _Lock:
+    """One build of _preview/ at a time (a second one waits)."""
+    def __enter__(self):
+        (OUT / STATE).mkdir(parents=True, exist_ok=True)
+        self.fh = open(OUT / STATE / "build.lock", "w")
+        try:
+            import fcntl
+        except ImportError:  # Windows: no lock
+            return self
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            print("waiting for another build of _preview/ to finish ...", flush=True)
+            fcntl.flock(self.fh, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        self.fh.close()  # releases the lock
+
+
 def build(only: list[str] | None = None, workers: int = 2, if_stale: bool = False) -> int:
+    with _Lock():
+        return _build(only, workers, if_stale)
+
+
+def _build(only: list[str] | None, workers: int, if_stale: bool) -> int:
     os.chdir(REPO)
     nbs, doc_url = site_config()
     sidebar = read_sidebar(nbs)
@@ -354,7 +400,7 @@ def build(only: list[str] | None = None, workers: int = 2, if_stale: bool = Fals
     if if_stale and not only and manifest_path.exists():
         old = json.loads(manifest_path.read_text())
         if old.get("fingerprint") == fp and not old.get("partial") and all(
-                (OUT / p["html"]).exists() for p in old["pages"]):
+                (OUT / p["html"]).exists() for p in old["pages"] if p.get("built")):
             print(f"{OUT.relative_to(REPO)}/ is up to date")
             return 1 if any(p["errors"] for p in old["pages"]) else 0
     pages = [{"src": s, "section": sec} for sec, s in sidebar if s in on_disk]
@@ -388,7 +434,8 @@ def build(only: list[str] | None = None, workers: int = 2, if_stale: bool = Fals
             print(f"  {p['src']:<40} -> {p['html']:<32} {secs:>8}  {p.get('figures', 0)} figure(s)  {status}",
                   flush=True)
     for p in pages:
-        if "body" in p:
+        p["built"] = "body" in p
+        if p["built"]:
             dest = OUT / p["html"]
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_text(decorate(p, pages, doc_url), encoding="utf-8")
