@@ -174,23 +174,28 @@ class Dense:
 
     def forward(self, x):
         "`x @ W + b`; caches `x`."
-        if np.ndim(x) != 2 or np.shape(x)[1] != self.n_in:
-            raise ValueError(f"{self!r} expects inputs of shape (rows, {self.n_in}), got shape {np.shape(x)}")
-        x = np.asarray(x).astype(self.dtype, copy=False)
+        if type(x) is not np.ndarray or x.dtype != self.dtype: x = np.asarray(x).astype(self.dtype, copy=False)
+        if x.ndim != 2 or x.shape[1] != self.n_in:
+            raise ValueError(f"{self!r} expects inputs of shape (rows, {self.n_in}), got shape {x.shape}")
         self._x = x
         z = x @ self.params["W"]
-        if self.bias: z = z + self.params["b"]
+        if self.bias: z += self.params["b"]  # z is a new array: add in place
         return z
 
     def backward(self, grad):
         "Store dW = x.T @ grad (and db = grad.sum(0)); return grad @ W.T."
+        g = self._param_grads(grad)
+        return g @ self.params["W"].T
+
+    def _param_grads(self, grad):
+        "The parameter half of `backward`; a first layer needs no more (nothing learns from dL/dX)."
         if self._x is None: raise RuntimeError(f"{self!r}: call forward before backward")
-        g = np.asarray(grad).astype(self.dtype, copy=False)
+        g = grad if type(grad) is np.ndarray and grad.dtype == self.dtype else np.asarray(grad).astype(self.dtype, copy=False)
         if g.shape != (len(self._x), self.n_out):
             raise ValueError(f"{self!r}.backward expects a gradient of shape {(len(self._x), self.n_out)}, got {g.shape}")
         self.grads["W"] = self._x.T @ g
         if self.bias: self.grads["b"] = g.sum(axis=0)
-        return g @ self.params["W"].T
+        return g
 
     def get_config(self):
         "The constructor arguments (but not the weights), as a JSON-friendly dict."

@@ -54,7 +54,7 @@ class SSE(Loss):
     name = "sse"
     def _compute(self, pred, y):
         err = pred - y
-        return float(0.5 * np.sum(err * err)), err
+        return float(0.5 * (err * err).sum()), err
 
 # %% ../nbs/03_losses.ipynb #c644809d
 class MSE(Loss):
@@ -62,7 +62,7 @@ class MSE(Loss):
     name = "mse"
     def _compute(self, pred, y):
         err = pred - y
-        return float(np.mean(err * err)), (2.0 / err.size) * err
+        return float((err * err).mean()), (2.0 / err.size) * err
 
 # %% ../nbs/03_losses.ipynb #6cef40de
 class BCE(Loss):

@@ -19,6 +19,7 @@ class Optimizer:
     def __init__(self, lr:float): # learning rate, > 0
         self.lr = lr
         self.state: list[dict] = []  # one dict of arrays per parameter array, filled on the first step
+        self._work: dict = {}  # scratch arrays by (shape, dtype), reused between steps
         self.t = 0  # number of steps taken
 
     @property
@@ -40,11 +41,21 @@ class Optimizer:
                 raise TypeError(f"params and grads must be lists of NumPy arrays, item {i} is {type(p).__name__}/{type(g).__name__}")
             if p.shape != g.shape:
                 raise ValueError(f"parameter {i} has shape {p.shape} but its gradient has shape {g.shape}")
+        self._step(params, grads)
+
+    def _step(self, params, grads):
+        "`step` without the checks, for callers that have made them (`fit`)."
         if not self.state: self.state = [{} for _ in params]
         self.t += 1
         for p, g, s in zip(params, grads, self.state): self._update(p, g, s)
 
     def _update(self, p, g, s): raise NotImplementedError
+
+    def _scratch(self, p):
+        "A work array shaped like `p`, reused from step to step."
+        key = (p.shape, p.dtype)
+        if key not in self._work: self._work[key] = np.empty_like(p)
+        return self._work[key]
 
     def reset(self):
         "Forget all state (velocities, averages, step count)."
@@ -137,12 +148,12 @@ class Adam(Optimizer):
     def _update(self, p, g, s):
         if self.weight_decay: g = g + self.weight_decay * p
         if "m" not in s: s["m"], s["v"] = np.zeros_like(p), np.zeros_like(p)
-        m, v = s["m"], s["v"]
-        m *= self.beta1; m += (1 - self.beta1) * g
-        v *= self.beta2; v += (1 - self.beta2) * g * g
-        m_hat = m / (1 - self.beta1 ** self.t)
-        v_hat = v / (1 - self.beta2 ** self.t)
-        p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        m, v, t = s["m"], s["v"], self._scratch(p)  # in place: no temporary arrays on large layers
+        m *= self.beta1; np.multiply(g, 1 - self.beta1, out=t); m += t          # m = β1·m + (1−β1)·g
+        v *= self.beta2; np.multiply(g, g, out=t); t *= 1 - self.beta2; v += t  # v = β2·v + (1−β2)·g²
+        np.divide(v, 1 - self.beta2 ** self.t, out=t); np.sqrt(t, out=t); t += self.eps  # √v̂ + ε
+        np.divide(m, t, out=t); t *= self.lr / (1 - self.beta1 ** self.t)        # η·m̂ / (√v̂ + ε)
+        p -= t
 
 # %% ../nbs/05_optim.ipynb #8e9384e7
 OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam}
@@ -191,10 +202,11 @@ def exponential(lr:float, # starting learning rate
 
 def cosine(lr:float, # starting learning rate
            epochs:int, # epochs over which to fall to `min_lr` (it stays there afterwards)
-           min_lr:float=0.0) -> Schedule: # final learning rate, >= 0 and < lr
+           min_lr:float|None=None) -> Schedule: # final learning rate, > 0 and < lr; default lr/100
     "Fall from `lr` to `min_lr` along half a cosine over `epochs` epochs."
     check_positive("lr", lr); check_positive("epochs", epochs, integer=True)
-    check_positive("min_lr", min_lr, allow_zero=True)
+    if min_lr is None: min_lr = lr / 100  # a learning rate must stay > 0, so the curve ends just above 0
+    check_positive("min_lr", min_lr)
     if min_lr >= lr: raise ValueError(f"min_lr must be < lr ({lr!r}), got {min_lr!r}")
     fn = lambda e: min_lr + 0.5 * (lr - min_lr) * (1 + math.cos(math.pi * min(e, epochs) / epochs))
     return Schedule(fn, f"cosine(lr={lr:g}, epochs={epochs}, min_lr={min_lr:g})")

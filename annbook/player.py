@@ -110,7 +110,7 @@ def record(st:Stepper, # the stepper to run; it is advanced in place
            pictures=PICTURES, # names of `StepperPictures` figures to record
            dpi:int=72): # resolution of the pictures
     "Run `st` through `stages` stages (and `jump` iterations); return (frames, image data URIs, stage records, note)."
-    pics = StepperPictures(st, dpi=dpi)
+    pics = StepperPictures(st, dpi=dpi) if pictures else None
     images, index, current = [], {}, {}
     def snap(changed):
         out = {}
@@ -122,19 +122,20 @@ def record(st:Stepper, # the stepper to run; it is advanced in place
                 current[name] = index[key]
             out[name] = current[name]
         return out
-    frames, records, note = [dict(_start_frame(st), images=snap(pics.update() or PICTURES))], [], ""
+    update = (lambda: pics.update()) if pics else list
+    frames, records, note = [dict(_start_frame(st), images=snap(PICTURES))], [], ""
     before = _score(st)
     for _ in range(stages):
         try: s = st.step()
         except TrainingDiverged as e: note = str(e); break
         records.append(s)
-        frames.append(dict(images=snap(pics.update()), stage=s))
+        frames.append(dict(images=snap(update()), stage=s))
     multi = len({s.iteration for s in records}) > 1
     for k, f in enumerate(frames[1:], 1): f.update(_stage_frame(f.pop("stage"), k, len(records), multi))
     if jump and not note:
         try: st.run(jump)
         except TrainingDiverged as e: note = str(e)
-        else: frames.append(dict(_jump_frame(st, jump, before), images=snap(pics.update())))
+        else: frames.append(dict(_jump_frame(st, jump, before), images=snap(update())))
     return frames, images, records, note
 
 # %% ../nbs/14_player.ipynb #bc9fb6b9
@@ -160,7 +161,8 @@ _CSS = """
 # %% ../nbs/14_player.ipynb #1031cdb4
 _JS = r"""
 (function () {
-  var root = document.getElementById("%ID%");
+  var me = document.currentScript;
+  var root = document.getElementById("%ID%") || (me && me.closest && me.closest(".annbook-player"));
   if (!root || root.getAttribute("data-ready")) return;
   root.setAttribute("data-ready", "1");
   var data = JSON.parse(root.querySelector("script.annbook-player-data").textContent);
@@ -169,7 +171,7 @@ _JS = r"""
   var stage = part("stage"), slider = part("slider"), prev = part("prev"), next = part("next"), play = part("play"),
       speed = part("speed"), title = part("title-text"), summary = part("summary"), math = part("math");
   var imgs = root.querySelectorAll("img.annbook-player-img");
-  var cur = 0, timer = null, gen = 0, chain = null, mode = -1;
+  var cur = 0, timer = null, gen = 0, chain = null, mode = -1, bank = null;
 
   function mathjax() {          // 3: MathJax 3, 2: MathJax 2, 0: none (yet)
     var M = window.MathJax;
@@ -177,13 +179,35 @@ _JS = r"""
     if (M && M.Hub && typeof M.Hub.Queue === "function") return 2;
     return 0;
   }
-  function fill(tex, typeset) { // captions, and each equation as \[...\] (for MathJax) or as LaTeX source
+  // Without a global MathJax (JupyterLab keeps its own), put every frame's equations in a hidden "bank":
+  // a notebook frontend that typesets its outputs typesets the bank too, and frames then show copies.
+  function makeBank() {
+    bank = document.createElement("div");
+    bank.className = "annbook-player-bank"; bank.setAttribute("aria-hidden", "true");
+    bank.style.cssText = "position:absolute;left:-10000px;top:0;width:720px;visibility:hidden;";
+    for (var i = 0; i < frames.length; i++) {
+      var f = document.createElement("div");
+      for (var j = 0; j < frames[i].math.length; j++) {
+        var d = document.createElement("div"); d.textContent = "\\[" + frames[i].math[j][1] + "\\]"; f.appendChild(d);
+      }
+      bank.appendChild(f);
+    }
+    root.appendChild(bank);
+  }
+  function banked(i) {          // the bank's typeset copy of frame i's equations, or null
+    var f = bank && bank.children[i];
+    if (!f || !f.children.length) return null;
+    for (var j = 0; j < f.children.length; j++) if (!f.children[j].firstElementChild) return null;
+    return f;
+  }
+  function fill(tex, how) {     // how: "tex" (\[...\] for MathJax), "source" (LaTeX in <pre><code>) or a bank entry
     math.textContent = "";
     for (var i = 0; i < tex.length; i++) {
       var cap = document.createElement("div");
       cap.className = "annbook-player-caption"; cap.textContent = tex[i][0]; math.appendChild(cap);
       var box;
-      if (typeset) { box = document.createElement("div"); box.textContent = "\\[" + tex[i][1] + "\\]"; }
+      if (how === "tex") { box = document.createElement("div"); box.textContent = "\\[" + tex[i][1] + "\\]"; }
+      else if (how !== "source") { box = document.createElement("div"); box.appendChild(how.children[i].cloneNode(true)); }
       else { box = document.createElement("pre"); var code = document.createElement("code");
              code.textContent = tex[i][1]; box.appendChild(code); }
       box.className = "annbook-player-tex"; math.appendChild(box);
@@ -192,19 +216,23 @@ _JS = r"""
   function showMath(tex) {
     var my = ++gen, M = window.MathJax;
     mode = mathjax();
-    if (mode === 0) { fill(tex, false); math.style.visibility = ""; return; }
+    if (mode === 0) {
+      var b = banked(cur);
+      if (b) mode = 1;
+      fill(tex, b || "source"); math.style.visibility = ""; return;
+    }
     math.style.visibility = "hidden";            // until typeset: no flash of LaTeX source
     var done = function () { if (my === gen) math.style.visibility = ""; };
     if (mode === 2) {
-      M.Hub.Queue(function () { if (my === gen) fill(tex, true); }, ["Typeset", M.Hub, math], done);
+      M.Hub.Queue(function () { if (my === gen) fill(tex, "tex"); }, ["Typeset", M.Hub, math], done);
       return;
     }
     chain = (chain || (M.startup && M.startup.promise) || Promise.resolve()).then(function () {
       if (my !== gen) return;
       if (M.typesetClear) M.typesetClear([math]);
-      fill(tex, true);
+      fill(tex, "tex");
       return M.typesetPromise([math]);
-    }).catch(function () { if (my === gen) fill(tex, false); }).then(done);
+    }).catch(function () { if (my === gen) fill(tex, "source"); }).then(done);
   }
   function show(i) {
     cur = Math.max(0, Math.min(last, i | 0));
@@ -248,12 +276,14 @@ _JS = r"""
     if (e.key === "ArrowRight") { stop(); show(cur + 1); e.preventDefault(); }
     else if (e.key === "ArrowLeft") { stop(); show(cur - 1); e.preventDefault(); }
   });
+  if (!mathjax()) makeBank();
   show(0);
-  // MathJax may be loaded after this script: look again once the page has loaded, and for a few seconds
+  // MathJax may come after this script, or the notebook may typeset the bank later: look again
+  // once the page has loaded, and twice a second for a while
   var tries = 0;
-  function recheck() { if (mathjax() !== mode) showMath(frames[cur].math); }
+  function recheck() { var m = mathjax() || (banked(cur) ? 1 : 0); if (m !== mode) showMath(frames[cur].math); }
   window.addEventListener("load", recheck);
-  var poll = setInterval(function () { recheck(); if (mode !== 0 || ++tries > 10) clearInterval(poll); }, 500);
+  var poll = setInterval(function () { recheck(); if (mode > 0 || ++tries > 40) clearInterval(poll); }, 500);
 })();
 """
 

@@ -370,7 +370,7 @@ def png_bytes(rgb, # uint8 array (height, width, 3)
     return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
             + _chunk(b"IDAT", zlib.compress(raw.tobytes(), level)) + _chunk(b"IEND", b""))
 
-# %% ../nbs/12_plots.ipynb #781e9f4d
+# %% ../nbs/12_plots.ipynb #d999068a
 class StepperPictures:
     "The network, the data and the curves of a stepper in three figures that update in place and render by blitting."
     def __init__(self, st:Stepper, # the stepper to draw

@@ -82,19 +82,19 @@ class _Param:
 
 _ATOMS = (numbers.Number, str, bytes, type(None), np.dtype, np.random.Generator, type)
 
-def _save(x, pids):
+def _snapshot(x, pids):
     "A deep snapshot of `x`; arrays whose id is in `pids` (a dict id → position) are marked as parameters."
     if isinstance(x, np.ndarray):
         return _Param(pids[id(x)], x.copy()) if id(x) in pids else x.copy()
-    if isinstance(x, dict): return {k: _save(v, pids) for k, v in x.items()}
-    if isinstance(x, (list, tuple)) and type(x) in (list, tuple): return type(x)(_save(v, pids) for v in x)
+    if isinstance(x, dict): return {k: _snapshot(v, pids) for k, v in x.items()}
+    if isinstance(x, (list, tuple)) and type(x) in (list, tuple): return type(x)(_snapshot(v, pids) for v in x)
     if isinstance(x, _ATOMS) or callable(x) and not hasattr(x, "__dict__"): return x
     if type(x).__module__.startswith("annbook") and hasattr(x, "__dict__"):
-        return _Obj(type(x), {k: _save(v, pids) for k, v in vars(x).items()})
+        return _Obj(type(x), {k: _snapshot(v, pids) for k, v in vars(x).items()})
     if callable(x): return x  # functions, bound methods
     return copy.deepcopy(x)
 
-def _load(cur, saved, params):
+def _restore(cur, saved, params):
     "The value to put back for `saved`, reusing `cur` (the live value) where it is the same container."
     if isinstance(saved, _Param):
         p = params[saved.i]; np.copyto(p, saved.value); return p
@@ -102,19 +102,19 @@ def _load(cur, saved, params):
     if isinstance(saved, dict):
         d = cur if isinstance(cur, dict) else {}
         for k in [k for k in d if k not in saved]: del d[k]
-        for k, v in saved.items(): d[k] = _load(d.get(k), v, params)
+        for k, v in saved.items(): d[k] = _restore(d.get(k), v, params)
         return d
     if isinstance(saved, list):
-        new = [_load(cur[i] if isinstance(cur, list) and i < len(cur) else None, v, params) for i, v in enumerate(saved)]
+        new = [_restore(cur[i] if isinstance(cur, list) and i < len(cur) else None, v, params) for i, v in enumerate(saved)]
         if isinstance(cur, list): cur[:] = new; return cur
         return new
     if isinstance(saved, tuple):
-        return tuple(_load(cur[i] if isinstance(cur, tuple) and i < len(cur) else None, v, params) for i, v in enumerate(saved))
+        return tuple(_restore(cur[i] if isinstance(cur, tuple) and i < len(cur) else None, v, params) for i, v in enumerate(saved))
     if isinstance(saved, _Obj):
         obj = cur if type(cur) is saved.cls else object.__new__(saved.cls)
         d = vars(obj)
         for k in [k for k in d if k not in saved.attrs]: del d[k]
-        for k, v in saved.attrs.items(): d[k] = _load(d.get(k), v, params)
+        for k, v in saved.attrs.items(): d[k] = _restore(d.get(k), v, params)
         return obj
     if isinstance(saved, _ATOMS) or callable(saved): return saved
     return copy.deepcopy(saved)
@@ -124,13 +124,13 @@ def save_state(objs:dict, # name → annbook object (model, loss, optimizer)
                params:list): # the live parameter arrays, restored in place
     "A snapshot of `objs` from which `load_state` restores them exactly."
     pids = {id(p): i for i, p in enumerate(params)}
-    return {k: _save(o, pids) for k, o in objs.items()}
+    return {k: _snapshot(o, pids) for k, o in objs.items()}
 
 def load_state(objs:dict, # the same objects as given to `save_state`
                state:dict, # what `save_state` returned
                params:list): # the live parameter arrays
     "Restore `objs` in place to `state`: parameters are overwritten in place, everything else replaced."
-    for k, o in objs.items(): _load(o, state[k], params)
+    for k, o in objs.items(): _restore(o, state[k], params)
 
 # %% ../nbs/11_stepping.ipynb #a29e8712
 @dataclass(eq=False)

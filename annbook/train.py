@@ -12,7 +12,7 @@ from .core import check_positive, as_2d_float, get_rng
 from .data import batches
 from .layers import sigmoid
 from .losses import get_loss, BCE, BCEWithLogits, SoftmaxCrossEntropy
-from .layers import Activation, Softmax
+from .layers import Activation, Softmax, Dense
 from .metrics import get_metric
 from .optim import Optimizer, get_optimizer
 from .model import Sequential
@@ -38,7 +38,20 @@ def train_step(model:Sequential, # the network, updated in place
     optimizer.step(model.parameters(), model.gradients())
     return value
 
-# %% ../nbs/07_train.ipynb #682ae132
+# %% ../nbs/07_train.ipynb #a3ed7b9b
+def _train_step(model, loss, optimizer, params, Xb, yb):
+    "`train_step` on checked inputs: returns the loss before the update and the batch's predictions."
+    layers = model.layers
+    pred = Xb
+    for layer in layers: pred = layer.forward(pred)
+    value, grad = loss._compute(pred, yb)
+    for layer in layers[:0:-1]: grad = layer.backward(grad)
+    first = layers[0]  # dL/dX is not needed: a Dense first layer only computes its parameters' gradients
+    first._param_grads(grad) if isinstance(first, Dense) else first.backward(grad)
+    optimizer._step(params, model.gradients())
+    return value, pred
+
+# %% ../nbs/07_train.ipynb #896a7bc7
 class History:
     "Per-epoch record of training: `epochs` and `history[name]` lists, e.g. `history['loss']`."
     def __init__(self):
@@ -67,7 +80,7 @@ class History:
         vals = ", ".join(f"{k} {v:.4g}" for k, v in self.last().items())
         return f"History({len(self.epochs)} epochs; last: {vals})"
 
-# %% ../nbs/07_train.ipynb #d0055b97
+# %% ../nbs/07_train.ipynb #8038ecde
 class Trainer:
     "What callbacks see of a running `fit`: model, loss, optimizer, epochs, history, and the `stop` flag."
     def __init__(self, model, loss, optimizer, epochs, batch_size, history):
@@ -92,7 +105,7 @@ class LambdaCallback(Callback):
                 if not callable(f): raise TypeError(f"{name} must be a function, got {f!r}")
                 setattr(self, name, f)
 
-# %% ../nbs/07_train.ipynb #8038ecde
+# %% ../nbs/07_train.ipynb #8406c41e
 class EarlyStopping(Callback):
     "Stop when `monitor` has not improved for `patience` epochs; optionally restore the best weights."
     def __init__(self, monitor:str='loss', # logged quantity to watch, e.g. 'val_loss'
@@ -131,7 +144,7 @@ class EarlyStopping(Callback):
         if self.restore_best and self.best_params is not None and self.best_epoch != self.last_epoch:
             for p, b in zip(self.trainer.model.parameters(), self.best_params): p[...] = b
 
-# %% ../nbs/07_train.ipynb #8406c41e
+# %% ../nbs/07_train.ipynb #c823e679
 def _fmt_logs(logs, skip=("lr",)):
     return {k: f"{v:.4g}" for k, v in logs.items() if k not in skip}
 
@@ -181,7 +194,7 @@ class Logger(Callback):
         if self._last is not None and not self._last[2]: self._line(*self._last[:2])
         if self._own: self._f.close()
 
-# %% ../nbs/07_train.ipynb #c823e679
+# %% ../nbs/07_train.ipynb #b8e22de5
 class TrainingDiverged(RuntimeError):
     "The loss became NaN or infinite during training."
     def __init__(self, epoch:int, loss:float, lr:float, batch:int|None=None):
@@ -190,7 +203,7 @@ class TrainingDiverged(RuntimeError):
         super().__init__(f"training diverged at {where}: the loss is {loss}. The learning rate (lr={lr:g}) is "
                          f"probably too high; try a lower one, e.g. lr={lr / 10:g}")
 
-# %% ../nbs/07_train.ipynb #b8e22de5
+# %% ../nbs/07_train.ipynb #af5d1352
 def _check_targets(model, loss, y, name, n_rows):
     "`y` as targets for `loss`: int labels (n,) for softmax_ce, else a 2-D float array of the model's dtype."
     arr = np.asarray(y)
@@ -253,7 +266,7 @@ def _evaluate(model, loss, fns, X, y, prefix=""):
     for name, f in fns.items(): logs[prefix + name] = float(f(y, scores))
     return logs
 
-# %% ../nbs/07_train.ipynb #bccdf02c
+# %% ../nbs/07_train.ipynb #3d6c9241
 RECOMMENDED = dict(hidden="tanh", output="sigmoid", loss="bce", optimizer="adam", lr=0.05, epochs=300)
 
 def recommended_sizes(n_inputs:int, # number of input columns
@@ -304,33 +317,40 @@ def fit(model:Sequential, # the network, trained in place
     for cb in callbacks:
         if not isinstance(cb, Callback): raise TypeError(f"callbacks must be Callback objects, got {cb!r}")
     if progress and not any(isinstance(cb, ProgressBar) for cb in callbacks): callbacks.append(ProgressBar())
-    _evaluate(model, loss_fn, fns, X, y)  # checks labels against loss and metrics before any update
+    pred0 = model.forward(X)  # checks labels against loss and metrics before any update
+    y = loss_fn._target(y, pred0)  # the targets as the loss uses them, converted once
+    _evaluate(model, loss_fn, fns, X, y)
     if val is not None: _evaluate(model, loss_fn, fns, *val)
 
     history = History()
     trainer = Trainer(model, loss_fn, opt, epochs, batch_size, history)
     for cb in callbacks: cb.trainer = trainer
+    params, n, full = model.parameters(), len(X), ((X, y),)
     try:
         for cb in callbacks: cb.on_train_begin()
-        for epoch in range(1, epochs + 1):
-            trainer.epoch = epoch
-            if schedule is not None:
-                new = schedule(epoch - 1)
-                try: opt.lr = new
-                except (TypeError, ValueError) as e: raise ValueError(f"schedule gave lr={new!r} for epoch {epoch}: {e}") from None
-            for cb in callbacks: cb.on_epoch_begin(epoch)
-            with np.errstate(over="ignore", invalid="ignore"):  # overflow shows up as a non-finite loss, reported below
-                for b, (Xb, yb) in enumerate(batches(X, y, batch_size, shuffle, rng), 1):
-                    value = train_step(model, loss_fn, opt, Xb, yb)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow shows up as a non-finite loss, reported below
+            for epoch in range(1, epochs + 1):
+                trainer.epoch = epoch
+                if schedule is not None:
+                    new = schedule(epoch - 1)
+                    try: opt.lr = new
+                    except (TypeError, ValueError) as e: raise ValueError(f"schedule gave lr={new!r} for epoch {epoch}: {e}") from None
+                for cb in callbacks: cb.on_epoch_begin(epoch)
+                logs = dict.fromkeys(["loss", *fns], 0.0)
+                for b, (Xb, yb) in enumerate(full if batch_size is None else batches(X, y, batch_size, shuffle, rng), 1):
+                    value, pred = _train_step(model, loss_fn, opt, params, Xb, yb)
                     if not math.isfinite(value): raise TrainingDiverged(epoch, value, opt.lr, b if batch_size else None)
-                logs = _evaluate(model, loss_fn, fns, X, y)
-            if not math.isfinite(logs["loss"]): raise TrainingDiverged(epoch, logs["loss"], opt.lr)
-            if val is not None: logs.update(_evaluate(model, loss_fn, fns, *val, prefix="val_"))
-            logs["lr"] = opt.lr
-            history.append(epoch, logs)
-            for cb in callbacks:
-                if cb.on_epoch_end(epoch, dict(logs)) is True: trainer.stop = True
-            if trainer.stop: break
+                    w = len(Xb) / n  # this batch's share of the epoch
+                    logs["loss"] += value * w if batch_size else value
+                    if fns:
+                        scores = _scores(loss_fn, pred)
+                        for name, f in fns.items(): logs[name] += float(f(yb, scores)) * w if batch_size else float(f(yb, scores))
+                if val is not None: logs.update(_evaluate(model, loss_fn, fns, *val, prefix="val_"))
+                logs["lr"] = opt.lr
+                history.append(epoch, logs)
+                for cb in callbacks:
+                    if cb.on_epoch_end(epoch, dict(logs)) is True: trainer.stop = True
+                if trainer.stop: break
     finally:
         for cb in callbacks: cb.on_train_end()
     return history

@@ -131,7 +131,7 @@ def test_divergence_exits_1_with_a_message(annbook_exe):
     p = run(annbook_exe, "train", "--optimizer", "sgd", "--loss", "bce_logits", "--activation", "relu", "--lr", "1e300",
             "--epochs", "5", "--no-progress")
     assert p.returncode == 1
-    assert "annbook train: error: training diverged at epoch 1" in p.stderr and "try a lower one" in p.stderr
+    assert "annbook train: error: training diverged at epoch " in p.stderr and "try a lower one" in p.stderr
 
 
 def test_version_and_help(annbook_exe):

@@ -13,16 +13,19 @@ from __future__ import annotations
 import ast
 import configparser
 import filecmp
-import json
 import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    tomllib = pytest.importorskip("tomli")
 
 REPO = Path(__file__).resolve().parents[1]
 NBS = REPO / "nbs"

@@ -107,14 +107,15 @@ def test_mini_batches_cover_every_row_once_per_epoch():
             seen.append([])
 
     model = MLP([4, 4, 1], seed=0)
-    orig = model.forward
+    first = model.layers[0]
+    orig = first.forward
 
     def forward(Xb):
         if len(seen) and len(Xb) <= 3:  # training batches (evaluation uses all 16 rows)
             seen[-1].extend(int("".join(str(int(v)) for v in row), 2) for row in Xb)
         return orig(Xb)
 
-    model.forward = forward
+    first.forward = forward  # every batch passes through the first layer
     opt = SGD(lr=0.1)
     fit(model, X, y, optimizer=opt, epochs=3, batch_size=3, callbacks=[Spy()])
     assert opt.t == 3 * 6  # ceil(16 / 3) steps per epoch
@@ -132,14 +133,19 @@ def test_history_contents_match_the_final_model():
     X, y = parity(3)
     Xv, yv = X[::2], y[::2]
     m = MLP([3, 6, 1], hidden="tanh", seed=0)
-    hist = fit(m, X, y, lr=0.05, epochs=40, validation_data=(Xv, yv), schedule=cosine(0.05, epochs=40))
+    starts = {}  # the weights each epoch starts from
+    snap = LambdaCallback(on_epoch_begin=lambda e: starts.__setitem__(e, m.copy()))
+    hist = fit(m, X, y, lr=0.05, epochs=40, validation_data=(Xv, yv), schedule=cosine(0.05, epochs=40), callbacks=[snap])
     assert hist.epochs == list(range(1, 41)) and len(hist) == 40
     assert hist.keys() == ["loss", "accuracy", "val_loss", "val_accuracy", "lr"]
     assert all(len(v) == 40 for v in hist.history.values())
     assert hist["lr"][0] == 0.05 and hist["lr"][-1] < hist["lr"][0]
-    final, final_val = evaluate(m, X, y), evaluate(m, Xv, yv)
-    assert hist["loss"][-1] == final["loss"] and hist["accuracy"][-1] == final["accuracy"]
-    assert hist["val_loss"][-1] == final_val["loss"]
+    # full batch: an epoch's training values are those of the weights it started from ...
+    for e in (1, 40):
+        start = evaluate(starts[e], X, y)
+        assert hist["loss"][e - 1] == start["loss"] and hist["accuracy"][e - 1] == start["accuracy"]
+    # ... and the validation values those of the weights it ended with
+    assert hist["val_loss"][-1] == evaluate(m, Xv, yv)["loss"]
     assert all(isinstance(v, float) for vs in hist.history.values() for v in vs)
     assert hist.last() == {k: v[-1] for k, v in hist.history.items()}
     with pytest.raises(KeyError, match="no 'mse' in the history"):
@@ -159,7 +165,8 @@ def test_early_stopping_stops_and_restores_the_best_weights():
     assert len(hist) - stop.best_epoch == 5
     for a, b in zip(m.parameters(), snapshots[stop.best_epoch]):
         np.testing.assert_array_equal(a, b)
-    assert evaluate(m, X, y)["loss"] == min(hist["loss"])
+    # full batch: the next epoch's logged loss is that of the weights the best epoch ended with
+    assert evaluate(m, X, y)["loss"] == hist["loss"][stop.best_epoch]
 
 
 def test_early_stopping_without_restore_keeps_the_last_weights():

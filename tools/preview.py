@@ -3,7 +3,7 @@
     python tools/preview.py               # build _preview/ (open _preview/index.html)
     python tools/preview.py --if-stale    # do nothing if _preview/ is up to date with nbs/ and annbook/
     python tools/preview.py --only 00_core.ipynb tutorials/03_parity.ipynb   # a few pages, for a quick look
-    python tools/preview.py --execute-inplace  # execute the notebooks in nbs/ in place (docs deploy)
+    python tools/preview.py --execute-inplace  # execute the notebooks in nbs/ in place (docs deploy, CI)
 
 Every page in nbs/sidebar.yml (home page, tutorials, API notebooks) is built like this:
 
@@ -45,7 +45,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-from make_readme import _cell_options, process_notebook  # noqa: E402  (shared with the README)
+from make_readme import process_notebook  # noqa: E402  (shared with the README)
 
 OUT = REPO / "_preview"
 RUN = "_run"          # copy of nbs/ the notebooks execute in (inside OUT)
@@ -146,7 +146,10 @@ def vendor(out: Path) -> Path:
             raise SystemExit(f"npm pack: expected {len(VENDOR_PACKAGES)} tarballs, got {tarballs}")
         for folder, tgz in zip(VENDOR_PACKAGES, tarballs):
             with tarfile.open(tmp / tgz) as tf:
-                tf.extractall(tmp / folder, filter="data")
+                try:
+                    tf.extractall(tmp / folder, filter="data")
+                except TypeError:  # Python without extraction filters (< 3.10.12 / 3.11.4)
+                    tf.extractall(tmp / folder)
             (tmp / folder / "package").rename(dest / folder)
     (dest / ".complete").write_text(json.dumps(VENDOR_PACKAGES))
     return dest
@@ -460,19 +463,28 @@ def _build(only: list[str] | None, workers: int, if_stale: bool) -> int:
     return 1 if bad else 0
 
 
-def execute_inplace(workers: int = 2) -> int:
-    """Execute every notebook in nbs/ in place (for the docs deploy: Quarto shows saved outputs)."""
-    os.chdir(REPO)
+def execute_and_save(src: str) -> tuple[str, float, list[str]]:
+    """Execute nbs/`src` in place (runs in a worker process)."""
+    import nbformat
     nbs, _ = site_config()
     _isolate(OUT)
+    nb, secs = execute(nbs / src)
+    nbformat.write(nb, nbs / src)
+    return src, secs, _errors(nb)
+
+
+def execute_inplace(only: list[str] | None = None, workers: int = 2) -> int:
+    """Execute the notebooks in nbs/ in place, as the pages are executed for the preview. For the
+    docs deploy: Quarto renders the outputs saved in the notebooks and executes nothing itself."""
+    os.chdir(REPO)
+    nbs, _ = site_config()
+    srcs = only or list_notebooks(nbs)
+    import preview  # by module name, see _build
     bad = 0
-    for src in list_notebooks(nbs):
-        import nbformat
-        nb, secs = execute(nbs / src)
-        errs = _errors(nb)
-        nbformat.write(nb, nbs / src)
-        print(f"  {src:<40} {secs:6.1f} s  {'ok' if not errs else errs}", flush=True)
-        bad += bool(errs)
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        for src, secs, errs in pool.map(preview.execute_and_save, srcs):
+            print(f"  {src:<40} {secs:6.1f} s  {'ok' if not errs else errs}", flush=True)
+            bad += bool(errs)
     return 1 if bad else 0
 
 
@@ -485,7 +497,7 @@ def main(argv=None) -> int:
                     help="execute the notebooks in nbs/ in place instead of building the preview")
     args = ap.parse_args(argv)
     if args.execute_inplace:
-        return execute_inplace(args.workers)
+        return execute_inplace(args.only, args.workers)
     return build(args.only, args.workers, args.if_stale)
 
 

@@ -159,3 +159,32 @@ def test_mathjax_typesets_each_frame(page, artifacts, tmp_path, players):
     (artifacts / "player").mkdir(parents=True, exist_ok=True)
     page.screenshot(path=artifacts / "player" / "mathjax.png", full_page=True)
     assert errors == [] and page.external_requests == []
+
+
+def test_in_jupyterlab(lab, page, artifacts):
+    """In JupyterLab: the output's script runs, the buttons work, and the equations are typeset by
+    JupyterLab's own MathJax (which it does not share with the page) through the player's hidden bank."""
+    import nbformat
+    from conftest import open_notebook, run_all_cells
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from annbook.player import player"),
+                                         nbformat.v4.new_code_cell('player("xor", stages=3, pictures=("network",))')])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, lab.root / "player_check.ipynb")
+    open_notebook(page, lab, "player_check.ipynb")
+    assert run_all_cells(page) == []
+    box = page.locator(".annbook-player")
+    expect(box).to_have_count(1)
+    stage, math = box.locator(".annbook-player-stage"), box.locator(".annbook-player-math")
+    expect(stage).to_have_text("Start · the initial weights")
+    expect(math.locator("mjx-container").first).to_be_visible(timeout=20_000)   # copied from the typeset bank
+    net0 = box.locator('img[data-name="network"]').get_attribute("src")
+    box.locator(".annbook-player-next").click()
+    expect(stage).to_have_text("Stage 1 of 3 · forward, layer 1 (weighted sum)")
+    expect(math.locator("mjx-container")).to_have_count(2)                     # the equation and its numbers
+    expect(math.locator("pre")).to_have_count(0)
+    assert box.locator('img[data-name="network"]').get_attribute("src") != net0
+    box.locator(".annbook-player-play").click()
+    expect(stage).to_have_text("Stage 3 of 3 · forward, layer 2 (weighted sum)", timeout=10_000)
+    (artifacts / "player").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=artifacts / "player" / "jupyterlab.png")
+    assert page.external_requests == []
