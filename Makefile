@@ -29,11 +29,13 @@ run: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/annbook lab
 
-# Chromium drives the browser tests; Debian's package, since Playwright cannot download one here.
+# The browser tests drive Debian's Chromium (Playwright's own browser download needs the web);
+# the docs preview fetches the widget and MathJax scripts with npm, once.
+APT_NEEDS := $(if $(shell command -v chromium),,chromium) $(if $(shell command -v npm),,npm)
 chromium:
-	@command -v chromium >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+	@if [ -n "$(strip $(APT_NEEDS))" ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_NEEDS) >/dev/null; fi
 
 export: $(STAMP)
 	$(BIN)/nbdev_export
