@@ -14,28 +14,82 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from .core import check_choice, check_positive
-from .data import parity, xor
-from .model import MLP
 from .layers import Dense
-from .stepping import Stage, Stepper, latex_matrix
+from .stepping import Stage, Stepper, latex_matrix, make_stepper
 from .train import TrainingDiverged
 from .plots import StepperPictures, classes, probabilities
 
 # %% auto #0
-__all__ = ['PICTURES', 'stage_label', 'compact_png', 'data_uri', 'record', 'player_html', 'Player', 'player']
+__all__ = ['PICTURES', 'stage_place', 'stage_math', 'stage_html', 'stage_label', 'compact_png', 'data_uri', 'record',
+           'player_html', 'Player', 'player']
 
-# %% ../nbs/14_player.ipynb #564a24c2
+# %% ../nbs/14_player.ipynb #4b473260
+def stage_place(kind:str, # 'forward', 'loss', 'backward' or 'update'
+                net_layer:int|None=None): # the network layer ℓ (not shown for 'loss' and 'update')
+    "Where a stage works, in words: 'forward, layer 2', 'loss', 'update'."
+    return kind + ("" if net_layer is None or kind in ("loss", "update") else f", layer {net_layer}")
+
+def _next_place(st):
+    "Where the stage that `st.step()` does next works, e.g. 'forward, layer 1'."
+    kind, i = st.next_stage
+    return stage_place(kind, None if i is None else st.net_layer[i])
+
+# %% ../nbs/14_player.ipynb #dc68b2a8
+def _tex_name(name, l):
+    "LaTeX for an array name of a stage record in network layer `l`."
+    sup = lambda s, k: f"{s}^{{[{k}]}}"
+    d = lambda s: rf"\frac{{\partial L}}{{\partial {s}}}"
+    table = {"x": sup("a", l - 1) if l and l > 1 else "X", "W": sup("W", l), "b": sup("b", l), "z": sup("z", l),
+             "a": sup("a", l), "grad_a": d(sup("a", l)), "grad_z": rf"\delta^{{[{l}]}}", "grad_W": d(sup("W", l)),
+             "grad_b": d(sup("b", l)), "grad_x": d(sup("a", l - 1) if l and l > 1 else "X"), "slope": f"f'({sup('z', l)})",
+             "pred": r"\hat y", "y": "y", "grad": d(r"\hat y"), "loss": "L"}
+    return table.get(name, rf"\mathrm{{{name}}}")
+
+def _arrays_tex(stage, names):
+    "LaTeX of the arrays `names` of a stage record, the chosen row in red."
+    n, p = len(stage.rows), stage.position
+    parts = []
+    for k in names:
+        a = np.asarray(stage.inputs.get(k, stage.outputs.get(k)))
+        hl = [p] if a.ndim >= 1 and a.shape[0] == n and n > 1 else []
+        a2 = a.reshape(-1, 1) if a.ndim == 1 and hl else a   # a column of labels, one per row
+        parts.append(f"{_tex_name(k, stage.net_layer)} = {latex_matrix(a2, highlight_rows=hl)}")
+    return r",\ ".join(parts)
+
+def stage_math(stage:Stage, # a stage record from `Stepper.step`
+               arrays:bool=False): # also every array that went in and came out?
+    "The LaTeX of a stage as [caption, LaTeX] pairs: its equation, the same with the live numbers, and maybe its arrays."
+    out = [["The equation", stage.equation], ["With the live numbers", stage.numbers]]
+    if arrays and stage.kind != "update":
+        out += [["All the arrays that went in (the chosen row in red)", _arrays_tex(stage, list(stage.inputs))],
+                ["and came out", _arrays_tex(stage, list(stage.outputs))]]
+    return out
+
+# %% ../nbs/14_player.ipynb #b5b4eb59
+def stage_html(st:Stepper # the stepper whose last stage to show
+              ) -> str:
+    "HTML (with $$ math) describing the stepper's last stage, or what comes next at the start."
+    s, nxt = st.last, _next_place(st)
+    if s is None:
+        where = "Ready." if st.steps == 0 else f"At the start of iteration {st.iteration}."
+        return (f"<p><b>{where}</b> Press <i>Next stage</i>: the next stage is the {nxt} "
+                f"(the numbers shown are those of row {st.row}).</p>")
+    out = [f"<p><b>{html.escape(s.title)}</b> — {html.escape(s.summary)}</p>"]
+    out += [f"<p>{html.escape(c)}:</p>\n$$ {tex} $$" for c, tex in stage_math(s, arrays=True)]
+    out.append(f"<p style='color:#666'>Next: {nxt}.</p>")
+    return "\n".join(out)
+
+# %% ../nbs/14_player.ipynb #05320083
 def stage_label(stage:Stage, # a stage record from `Stepper.step`
                 k:int, # its position in the recording, 1..n
                 n:int, # stages in the recording
                 iteration:bool=False): # add the (1-based) iteration?
     "The player's caption for a stage, e.g. 'Stage 3 of 10 · forward, layer 2 (weighted sum)'."
-    where = stage.kind + ("" if stage.net_layer is None or stage.kind in ("loss", "update") else f", layer {stage.net_layer}")
     part = stage.title.split(" · ")[-1]
-    out = f"Stage {k} of {n} · {where} ({part})"
+    out = f"Stage {k} of {n} · {stage_place(stage.kind, stage.net_layer)} ({part})"
     return out + (f" · iteration {stage.iteration + 1}" if iteration else "")
 
-# %% ../nbs/14_player.ipynb #4ee7312d
+# %% ../nbs/14_player.ipynb #bc9fb6b9
 def compact_png(rgb, # uint8 array (height, width, 3), e.g. a rendered figure
                 colors:int=256): # size of the palette, 2 to 256
     "`rgb` as a palette PNG: small for flat plots, and close to the full-colour image."
@@ -54,7 +108,7 @@ def data_uri(png:bytes # PNG bytes
     "`png` as a `data:image/png;base64,...` URI."
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
-# %% ../nbs/14_player.ipynb #607b246a
+# %% ../nbs/14_player.ipynb #bb27fb5c
 def _params_tex(st):
     "LaTeX of all the weights and biases of `st`'s model, one line per layer."
     lines = []
@@ -74,8 +128,7 @@ def _start_frame(st):
     "The frame before the first recorded stage."
     loss, right, n = _score(st)
     sizes = "-".join(str(s) for s in [st.X.shape[1]] + [l.params["W"].shape[1] for l in st.layers if isinstance(l, Dense)])
-    kind, i = st.next_stage
-    nxt = kind + ("" if i is None or kind in ("loss", "update") else f", layer {st.net_layer[i]}")
+    nxt = _next_place(st)
     where = "the initial weights" if st.steps == 0 else f"after {st.steps} stages ({st.iteration} iterations)"
     return dict(label=f"Start · {where}", title=f"Start: a {sizes} network, {where}",
                 summary=(f"Nothing of this iteration has been computed yet; the first stage is the {nxt}. With these weights "
@@ -85,8 +138,7 @@ def _start_frame(st):
 
 def _stage_frame(s, k, n, multi):
     "The frame of stage record `s`, number `k` of `n`."
-    return dict(label=stage_label(s, k, n, multi), title=s.title, summary=s.summary,
-                math=[["The equation", s.equation], ["With the live numbers", s.numbers]])
+    return dict(label=stage_label(s, k, n, multi), title=s.title, summary=s.summary, math=stage_math(s))
 
 def _jump_frame(st, iterations, before):
     "The frame after `iterations` more iterations; `before` is `_score` at the start."
@@ -101,7 +153,7 @@ def _jump_frame(st, iterations, before):
                          f"and {right} of {n} rows are right (there were {before[1]})."),
                 math=[["The predictions next to the targets", preds], ["The weights and biases now", _params_tex(st)]])
 
-# %% ../nbs/14_player.ipynb #05320083
+# %% ../nbs/14_player.ipynb #eff586c2
 PICTURES = ("network", "data", "curves")
 
 def record(st:Stepper, # the stepper to run; it is advanced in place
@@ -138,7 +190,7 @@ def record(st:Stepper, # the stepper to run; it is advanced in place
         else: frames.append(dict(_jump_frame(st, jump, before), images=snap(update())))
     return frames, images, records, note
 
-# %% ../nbs/14_player.ipynb #bc9fb6b9
+# %% ../nbs/14_player.ipynb #b0575701
 _CSS = """
 .annbook-player { border: 1px solid rgba(127,127,127,.45); border-radius: 6px; padding: 8px 10px; margin: .6em 0;
   max-width: 760px; font-size: 14px; line-height: 1.4; box-sizing: border-box; }
@@ -158,7 +210,7 @@ _CSS = """
   padding: 4px 6px; background: rgba(127,127,127,.1); border-radius: 4px; }
 """
 
-# %% ../nbs/14_player.ipynb #1031cdb4
+# %% ../nbs/14_player.ipynb #305a4315
 _JS = r"""
 (function () {
   var me = document.currentScript;
@@ -287,7 +339,7 @@ _JS = r"""
 })();
 """
 
-# %% ../nbs/14_player.ipynb #267c43d0
+# %% ../nbs/14_player.ipynb #3b1480e4
 def _json_for_script(obj):
     "JSON that is safe inside a <script> element (no '<' at all)."
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
@@ -331,15 +383,7 @@ def player_html(frames:list, # frames as made by `record`
 <script>{_JS.replace("%ID%", uid)}</script>
 </div>"""
 
-# %% ../nbs/14_player.ipynb #efe97b40
-def _default_stepper(dataset, bits, seed):
-    "The dashboard's default stepper for 'xor' or 'parity'."
-    check_choice("stepper", dataset, ["xor", "parity"])
-    X, y = xor() if dataset == "xor" else parity(check_positive("bits", bits, integer=True))
-    hidden = 2 if dataset == "xor" else 2 * X.shape[1]
-    model = MLP([X.shape[1], hidden, 1], hidden="sigmoid", output="sigmoid", init="glorot", seed=seed)
-    return Stepper(model, X, y, loss="sse", optimizer="sgd", lr=1.0)
-
+# %% ../nbs/14_player.ipynb #ce9775b6
 class Player:
     "A step-through player for static pages: a recording of a `Stepper`'s stages, shown with HTML and JavaScript."
     def __init__(self, stepper="xor", # a `Stepper` (advanced in place), or 'xor' / 'parity' for a fresh default one
@@ -350,9 +394,9 @@ class Player:
                  speed:float=1, # play speed, stages per second
                  heading:str|None=None, # a line of text above the controls
                  max_stages:int=40, # refuse to record more stages than this (page weight)
-                 bits:int=4, # parity: number of input bits (with stepper='parity')
+                 bits:int=4, # parity: number of input bits, 2 to 8 (with stepper='parity')
                  seed:int=0): # seed of the initial weights (with stepper='xor' or 'parity')
-        if isinstance(stepper, str): stepper = _default_stepper(stepper, bits, seed)
+        if isinstance(stepper, str): stepper, _ = make_stepper(check_choice("stepper", stepper, ["xor", "parity"]), bits, seed=seed)
         if not isinstance(stepper, Stepper):
             raise TypeError(f"stepper must be a Stepper or one of ['parity', 'xor'], got {type(stepper).__name__}")
         check_positive("max_stages", max_stages, integer=True)
@@ -386,14 +430,14 @@ class Player:
         return (f"Player({len(self.frames)} frames, {len(self.images)} distinct pictures, {self.nbytes / 1000:.0f} kB: "
                 f"{self.labels[0]!r} … {self.labels[-1]!r})")
 
-# %% ../nbs/14_player.ipynb #eff586c2
+# %% ../nbs/14_player.ipynb #79cf2e99
 def player(stepper="xor", # a `Stepper` (advanced in place), or 'xor' / 'parity'
            stages:int|None=None, # stages to record; None: to the end of the current iteration
            **kwargs) -> Player: # more settings of `Player` (jump, pictures, dpi, speed, heading, max_stages, bits, seed)
     "A kernel-free step-through player of `stages` stages of `stepper`."
     return Player(stepper, stages, **kwargs)
 
-# %% ../nbs/14_player.ipynb #bcae9816
+# %% ../nbs/14_player.ipynb #14a58b6e
 def _save_html(self, path, # the file to write
                title:str="annbook player", # the page title
                mathjax:str|None=None): # URL of a MathJax 2 or 3 script to load; None: none

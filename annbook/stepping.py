@@ -8,15 +8,19 @@ import copy
 import numbers
 from collections import deque
 from dataclasses import dataclass, field
+import re
 import numpy as np
 from .core import as_2d_float, check_choice, check_positive
+from .data import parity, xor
 from .layers import ACTIVATIONS, Activation, Dense, Softmax
 from .losses import get_loss
+from .model import MLP
 from .optim import get_optimizer
 from .train import TrainingDiverged, _check_output, _check_targets
 
 # %% auto #0
-__all__ = ['latex_number', 'latex_matrix', 'save_state', 'load_state', 'Stage', 'describe', 'Stepper']
+__all__ = ['LOSS_OUTPUT', 'OPTIMIZER_LR', 'MODES', 'latex_number', 'latex_matrix', 'save_state', 'load_state', 'Stage',
+           'describe', 'Stepper', 'default_hidden', 'parse_hidden', 'make_stepper']
 
 # %% ../nbs/11_stepping.ipynb #e4331016
 def latex_number(v, # a real number
@@ -608,3 +612,58 @@ class Stepper:
                 f"loss={type(self.loss).__name__}, optimizer={type(self.optimizer).__name__})")
 
 _STAGES = {"forward": _do_forward, "loss": _do_loss, "backward": _do_backward, "update": _do_update}
+
+# %% ../nbs/11_stepping.ipynb #005338f2
+LOSS_OUTPUT = {"sse": "sigmoid", "mse": "sigmoid", "bce": "sigmoid", "bce_logits": "identity", "softmax_ce": "identity"}
+OPTIMIZER_LR = {"sgd": 1.0, "momentum": 0.5, "rmsprop": 0.01, "adam": 0.05}  # good first learning rates for these toy problems
+MODES = {"batch": "all rows at once (batch)", "cycle": "one row at a time, in turn", "one": "the chosen row only"}
+
+def default_hidden(dataset:str, bits:int=4) -> tuple:
+    "The default hidden layer: 2 units for XOR, 2·bits for parity."
+    return (2,) if dataset == "xor" else (2 * bits,)
+
+def parse_hidden(text:str # layer widths separated by commas or spaces, e.g. '4' or '8, 4'; '' for none
+                ) -> tuple:
+    "Hidden layer widths from text: up to 4 layers of 1 to 64 units."
+    parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
+    if not all(p.isdigit() for p in parts) or len(parts) > 4 or any(not 1 <= int(p) <= 64 for p in parts):
+        raise ValueError(f"hidden must be up to 4 layer widths from 1 to 64, separated by commas (e.g. '4' or '8, 4'), got {text!r}")
+    return tuple(int(p) for p in parts)
+
+# %% ../nbs/11_stepping.ipynb #dd00fcbc
+def make_stepper(dataset:str="xor", # 'xor' or 'parity'
+                 bits:int=4, # parity: number of input bits, 2 to 8
+                 hidden=None, # hidden layer widths; None: `default_hidden`
+                 activation:str="sigmoid", # hidden activation
+                 loss:str="sse", # a loss name
+                 optimizer:str="sgd", # 'sgd', 'momentum' (SGD with momentum 0.9), 'rmsprop' or 'adam'
+                 lr:float|None=None, # learning rate; None: `OPTIMIZER_LR[optimizer]`
+                 seed:int=0, # seed of the initial weights
+                 init:str="glorot", # 'classic', 'glorot' or 'he'
+                 mode:str="batch", # 'batch', 'cycle' (one row at a time, in turn) or 'one' (the chosen row only)
+                 example:int=0): # the chosen row
+    "A `Stepper` for the settings, and a list of notes about how they were interpreted."
+    if dataset not in ("xor", "parity"): raise ValueError(f"dataset must be one of ['parity', 'xor'], got {dataset!r}")
+    if dataset == "parity" and (isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or not 2 <= bits <= 8):
+        raise ValueError(f"bits must be an int from 2 to 8, got {bits!r}")
+    if loss not in LOSS_OUTPUT: raise ValueError(f"loss must be one of {sorted(LOSS_OUTPUT)}, got {loss!r}")
+    if optimizer not in OPTIMIZER_LR: raise ValueError(f"optimizer must be one of {sorted(OPTIMIZER_LR)}, got {optimizer!r}")
+    if mode not in MODES: raise ValueError(f"mode must be one of {sorted(MODES)}, got {mode!r}")
+    X, y = xor() if dataset == "xor" else parity(int(bits))
+    hidden = default_hidden(dataset, bits) if hidden is None else tuple(hidden)
+    notes, n_out = [], 1
+    if loss == "softmax_ce":
+        n_out, y = 2, y.ravel().astype(np.int64)
+        notes.append("softmax_ce needs one output per class: the network has 2 output units (scores) and the targets are the labels 0 and 1.")
+    if activation == "identity" and hidden:
+        notes.append("With identity hidden units the whole network is linear: it cannot learn XOR or parity.")
+    if not hidden: notes.append("No hidden layer: a single layer draws one straight boundary, not enough for XOR or parity.")
+    if dataset == "parity" and bits >= 5 and optimizer == "sgd" and loss in ("sse", "mse"):
+        notes.append(f"Hint: {bits}-bit parity is slow to learn with plain SGD on a squared error; "
+                     "tanh, bce and adam (the settings fit recommends) learn it in a few hundred iterations.")
+    model = MLP([X.shape[1], *hidden, n_out], hidden=activation, output=LOSS_OUTPUT[loss], init=init, seed=seed)
+    lr = OPTIMIZER_LR[optimizer] if lr is None else lr
+    opt = get_optimizer("sgd", lr=lr, momentum=0.9) if optimizer == "momentum" else get_optimizer(optimizer, lr=lr)
+    st = Stepper(model, X, y, loss=loss, optimizer=opt, mode="batch" if mode == "batch" else "example",
+                 example=example, cycle=mode != "one")
+    return st, notes

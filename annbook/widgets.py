@@ -6,119 +6,18 @@
 from __future__ import annotations
 import functools
 import html
-import re
 import traceback
-import numpy as np
 import ipywidgets as W
 from IPython.display import display
-from .data import parity, xor
 from .layers import ACTIVATIONS
-from .optim import get_optimizer
-from .model import MLP
-from .stepping import Stepper, latex_matrix
+from .stepping import LOSS_OUTPUT, MODES, OPTIMIZER_LR, default_hidden, make_stepper, parse_hidden
 from .plots import StepperPictures
+from .player import stage_html
 
 # %% auto #0
-__all__ = ['LOSS_OUTPUT', 'OPTIMIZER_LR', 'MODES', 'default_hidden', 'parse_hidden', 'make_stepper', 'stage_html', 'Dashboard',
-           'step_through']
+__all__ = ['Dashboard', 'step_through']
 
-# %% ../nbs/13_widgets.ipynb #20086e33
-LOSS_OUTPUT = {"sse": "sigmoid", "mse": "sigmoid", "bce": "sigmoid", "bce_logits": "identity", "softmax_ce": "identity"}
-OPTIMIZER_LR = {"sgd": 1.0, "momentum": 0.5, "rmsprop": 0.01, "adam": 0.05}  # good first learning rates for these toy problems
-MODES = {"batch": "all rows at once (batch)", "cycle": "one row at a time, in turn", "one": "the chosen row only"}
-
-def default_hidden(dataset:str, bits:int=4) -> tuple:
-    "The default hidden layer: 2 units for XOR, 2·bits for parity."
-    return (2,) if dataset == "xor" else (2 * bits,)
-
-def parse_hidden(text:str # layer widths separated by commas or spaces, e.g. '4' or '8, 4'; '' for none
-                ) -> tuple:
-    "Hidden layer widths from text: up to 4 layers of 1 to 64 units."
-    parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
-    if not all(p.isdigit() for p in parts) or len(parts) > 4 or any(not 1 <= int(p) <= 64 for p in parts):
-        raise ValueError(f"hidden must be up to 4 layer widths from 1 to 64, separated by commas (e.g. '4' or '8, 4'), got {text!r}")
-    return tuple(int(p) for p in parts)
-
-# %% ../nbs/13_widgets.ipynb #b8f0029c
-def make_stepper(dataset:str="xor", # 'xor' or 'parity'
-                 bits:int=4, # parity: number of input bits, 2 to 8
-                 hidden=None, # hidden layer widths; None: `default_hidden`
-                 activation:str="sigmoid", # hidden activation
-                 loss:str="sse", # a loss name
-                 optimizer:str="sgd", # 'sgd', 'momentum' (SGD with momentum 0.9), 'rmsprop' or 'adam'
-                 lr:float|None=None, # learning rate; None: `OPTIMIZER_LR[optimizer]`
-                 seed:int=0, # seed of the initial weights
-                 init:str="glorot", # 'classic', 'glorot' or 'he'
-                 mode:str="batch", # 'batch', 'cycle' (one row at a time, in turn) or 'one' (the chosen row only)
-                 example:int=0): # the chosen row
-    "A `Stepper` for the settings, and a list of notes about how they were interpreted."
-    if dataset not in ("xor", "parity"): raise ValueError(f"dataset must be one of ['parity', 'xor'], got {dataset!r}")
-    if dataset == "parity" and (isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or not 2 <= bits <= 8):
-        raise ValueError(f"bits must be an int from 2 to 8, got {bits!r}")
-    if loss not in LOSS_OUTPUT: raise ValueError(f"loss must be one of {sorted(LOSS_OUTPUT)}, got {loss!r}")
-    if optimizer not in OPTIMIZER_LR: raise ValueError(f"optimizer must be one of {sorted(OPTIMIZER_LR)}, got {optimizer!r}")
-    if mode not in MODES: raise ValueError(f"mode must be one of {sorted(MODES)}, got {mode!r}")
-    X, y = xor() if dataset == "xor" else parity(int(bits))
-    hidden = default_hidden(dataset, bits) if hidden is None else tuple(hidden)
-    notes, n_out = [], 1
-    if loss == "softmax_ce":
-        n_out, y = 2, y.ravel().astype(np.int64)
-        notes.append("softmax_ce needs one output per class: the network has 2 output units (scores) and the targets are the labels 0 and 1.")
-    if activation == "identity" and hidden:
-        notes.append("With identity hidden units the whole network is linear: it cannot learn XOR or parity.")
-    if not hidden: notes.append("No hidden layer: a single layer draws one straight boundary, not enough for XOR or parity.")
-    if dataset == "parity" and bits >= 5 and optimizer == "sgd" and loss in ("sse", "mse"):
-        notes.append(f"Hint: {bits}-bit parity is slow to learn with plain SGD on a squared error; "
-                     "tanh, bce and adam (the settings fit recommends) learn it in a few hundred iterations.")
-    model = MLP([X.shape[1], *hidden, n_out], hidden=activation, output=LOSS_OUTPUT[loss], init=init, seed=seed)
-    lr = OPTIMIZER_LR[optimizer] if lr is None else lr
-    opt = get_optimizer("sgd", lr=lr, momentum=0.9) if optimizer == "momentum" else get_optimizer(optimizer, lr=lr)
-    st = Stepper(model, X, y, loss=loss, optimizer=opt, mode="batch" if mode == "batch" else "example",
-                 example=example, cycle=mode != "one")
-    return st, notes
-
-# %% ../nbs/13_widgets.ipynb #947c200a
-def _tex_name(name, l):
-    "LaTeX for an array name of a stage record in network layer `l`."
-    sup = lambda s, k: f"{s}^{{[{k}]}}"
-    d = lambda s: rf"\frac{{\partial L}}{{\partial {s}}}"
-    table = {"x": sup("a", l - 1) if l and l > 1 else "X", "W": sup("W", l), "b": sup("b", l), "z": sup("z", l),
-             "a": sup("a", l), "grad_a": d(sup("a", l)), "grad_z": rf"\delta^{{[{l}]}}", "grad_W": d(sup("W", l)),
-             "grad_b": d(sup("b", l)), "grad_x": d(sup("a", l - 1) if l and l > 1 else "X"), "slope": f"f'({sup('z', l)})",
-             "pred": r"\hat y", "y": "y", "grad": d(r"\hat y"), "loss": "L"}
-    return table.get(name, rf"\mathrm{{{name}}}")
-
-def _arrays_tex(stage, names):
-    n, p = len(stage.rows), stage.position
-    parts = []
-    for k in names:
-        a = np.asarray(stage.inputs.get(k, stage.outputs.get(k)))
-        hl = [p] if a.ndim >= 1 and a.shape[0] == n and n > 1 else []
-        a2 = a.reshape(-1, 1) if a.ndim == 1 and hl else a   # a column of labels, one per row
-        parts.append(f"{_tex_name(k, stage.net_layer)} = {latex_matrix(a2, highlight_rows=hl)}")
-    return r",\ ".join(parts)
-
-# %% ../nbs/13_widgets.ipynb #5ffa1dcd
-def stage_html(st:Stepper # the stepper whose last stage to show
-              ) -> str:
-    "HTML (with $$ math) describing the stepper's last stage, or what comes next at the start."
-    s = st.last
-    kind, i = st.next_stage
-    nxt = kind + ("" if i is None else f" · layer {st.net_layer[i]}")
-    if s is None:
-        where = "Ready." if st.steps == 0 else f"At the start of iteration {st.iteration}."
-        return (f"<p><b>{where}</b> Press <i>Next stage</i>: the next stage is the {nxt} "
-                f"(the numbers shown are those of row {st.row}).</p>")
-    out = [f"<p><b>{html.escape(s.title)}</b> — {html.escape(s.summary)}</p>",
-           f"$$ {s.equation} $$", f"<p>With the numbers (chosen row in <span style='color:#d62728'>red</span>):</p>",
-           f"$$ {s.numbers} $$"]
-    if s.kind != "update":
-        out += ["<p>All the arrays: in</p>", f"$$ {_arrays_tex(s, list(s.inputs))} $$",
-                "<p>and out</p>", f"$$ {_arrays_tex(s, list(s.outputs))} $$"]
-    out.append(f"<p style='color:#666'>Next: {nxt}.</p>")
-    return "\n".join(out)
-
-# %% ../nbs/13_widgets.ipynb #bbc8a387
+# %% ../nbs/13_widgets.ipynb #9753544b
 def _safe(method):
     "Wrap a dashboard callback: clear the error area, run, and show any exception there instead of raising."
     @functools.wraps(method)
@@ -134,7 +33,7 @@ def _safe(method):
             self.last_error = e
     return wrapper
 
-# %% ../nbs/13_widgets.ipynb #5a2022f2
+# %% ../nbs/13_widgets.ipynb #5ffa1dcd
 class Dashboard:
     "An ipywidgets dashboard to step through the training of a small network (see `step_through`)."
     def __init__(self, dataset:str="xor", bits:int=4, hidden=None, activation:str="sigmoid", loss:str="sse",
@@ -142,8 +41,8 @@ class Dashboard:
                  example:int=0, speed:int=4, # Play speed, stages per second (1 to 20)
                  dpi:int=80): # resolution of the pictures
         self._quiet, self.last_error, self.dpi = True, None, dpi
-        hidden = default_hidden(dataset, bits) if hidden is None else tuple(hidden)
         st, notes = make_stepper(dataset, bits, hidden, activation, loss, optimizer, lr, seed, init, mode, example)
+        hidden = st.model.sizes[1:-1]   # the widths make_stepper used (its default when hidden is None)
         c = lambda w, name: w.add_class(f"annbook-{name}")
         lay = W.Layout(width="265px")
         style = {"description_width": "95px"}
@@ -196,7 +95,7 @@ class Dashboard:
 
     def __repr__(self): return f"Dashboard({self.st!r})"
 
-# %% ../nbs/13_widgets.ipynb #bac39f9b
+# %% ../nbs/13_widgets.ipynb #06f634f6
 def _dashboard_layout(self):
     "Arrange the widgets into `self.widget`."
     settings = W.GridBox(list(self.controls.values()),
@@ -212,7 +111,7 @@ def _dashboard_layout(self):
 
 Dashboard._layout = _dashboard_layout
 
-# %% ../nbs/13_widgets.ipynb #b2d48bc1
+# %% ../nbs/13_widgets.ipynb #bbc8a387
 def _install(self, st, status):
     "Use stepper `st` from now on: new pictures, everything redrawn."
     self.play.playing = False
@@ -236,7 +135,7 @@ def _refresh(self, all_figures=False):
 
 Dashboard._install, Dashboard._refresh = _install, _refresh
 
-# %% ../nbs/13_widgets.ipynb #87472484
+# %% ../nbs/13_widgets.ipynb #5a2022f2
 @_safe
 def _on_next_stage(self, _=None): self.st.step(); self._refresh()
 @_safe
@@ -278,7 +177,7 @@ def _sync_lr(self):
 for _f in (_on_next_stage, _on_next_iteration, _on_next_epoch, _on_run_100, _on_back, _on_reset, _on_play, _on_speed, _sync_lr):
     setattr(Dashboard, _f.__name__, _f)
 
-# %% ../nbs/13_widgets.ipynb #a6b44b50
+# %% ../nbs/13_widgets.ipynb #bac39f9b
 @_safe
 def _on_control(self, name, change):
     ctl, st = self.controls, self.st
@@ -328,7 +227,7 @@ def _set(self, widget, value):
 
 Dashboard._on_control, Dashboard._set = _on_control, _set
 
-# %% ../nbs/13_widgets.ipynb #99903e0b
+# %% ../nbs/13_widgets.ipynb #20243011
 def step_through(dataset:str="xor", # 'xor' or 'parity'
                  bits:int=4, # parity: number of input bits, 2 to 8
                  **kw) -> Dashboard: # other settings of `Dashboard` (hidden, activation, loss, optimizer, lr, seed, init, mode, example, speed)

@@ -19,7 +19,7 @@ from PIL import Image
 from annbook.data import xor
 from annbook.model import MLP
 from annbook.player import PICTURES, Player, compact_png, data_uri, player, player_html, stage_label
-from annbook.stepping import Stepper
+from annbook.stepping import Stepper, make_stepper
 
 
 def xor_stepper(seed=0, **kw):
@@ -241,8 +241,17 @@ def test_bad_stepper():
         player("moons")
     with pytest.raises(TypeError, match="stepper must be a Stepper or one of"):
         player(MLP([2, 2, 1]))
-    with pytest.raises(ValueError, match="bits must be > 0"):
+    with pytest.raises(ValueError, match="bits must be an int from 2 to 8, got 0"):
         player("parity", bits=0)
+
+
+def test_a_named_problem_gets_the_dashboards_starting_network():
+    """player('parity', ...) builds its stepper with make_stepper, as the dashboard does."""
+    p = player("parity", bits=3, seed=7, stages=10, pictures=())
+    st, _ = make_stepper("parity", bits=3, seed=7)
+    assert [s.title for s in p.records] == [st.step().title for _ in range(10)]
+    assert all(np.array_equal(a, b) for a, b in zip(p.stepper.model.parameters(), st.model.parameters()))
+    assert p.stepper.model.sizes == [3, 6, 1] and p.stepper.lr == 1.0
 
 
 def test_max_stages_can_be_raised():

@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import annbook.widgets
+from annbook.player import stage_html
 from annbook.plots import network_state
-from annbook.stepping import latex_number
-from annbook.widgets import Dashboard, make_stepper, stage_html, step_through
+from annbook.stepping import latex_number, make_stepper
+from annbook.widgets import Dashboard, step_through
 
 KINDS = ["forward"] * 4 + ["loss"] + ["backward"] * 4 + ["update"]
 
@@ -199,7 +201,19 @@ def test_no_pyplot_figures_are_left_open():
 
 def test_stage_html_before_the_first_stage_and_after_an_update():
     st, _ = make_stepper("parity", bits=2)
-    assert "Ready" in stage_html(st) and "forward · layer 1" in stage_html(st)
+    assert "Ready" in stage_html(st) and "the next stage is the forward, layer 1" in stage_html(st)
     st.next_iteration()
     h = stage_html(st)
-    assert "Update · SGD" in h and "Next: forward · layer 1" in h
+    assert "Update · SGD" in h and "Next: forward, layer 1" in h
+
+
+def test_the_dashboard_uses_the_shared_builder_and_panel():
+    """make_stepper (annbook.stepping) and stage_html (annbook.player) are the dashboard's own, and still
+    importable from annbook.widgets."""
+    assert annbook.widgets.make_stepper is make_stepper and annbook.widgets.stage_html is stage_html
+    d = step_through("parity", bits=3, loss="bce", optimizer="adam", seed=5)
+    st, _ = make_stepper("parity", bits=3, loss="bce", optimizer="adam", seed=5)
+    assert all(np.array_equal(a, b) for a, b in zip(d.st.model.parameters(), st.model.parameters()))
+    assert d.controls["hidden"].value == "6" and d.stage.value == stage_html(d.st)
+    d.next_stage.click(); st.step()
+    assert d.stage.value == stage_html(st)
