@@ -178,14 +178,14 @@ class Dense:
         if x.ndim != 2 or x.shape[1] != self.n_in:
             raise ValueError(f"{self!r} expects inputs of shape (rows, {self.n_in}), got shape {x.shape}")
         self._x = x
-        z = x @ self.params["W"]
+        z = x.dot(self.params["W"])  # ndarray.dot: on small arrays it costs less than @, same BLAS call
         if self.bias: z += self.params["b"]  # z is a new array: add in place
         return z
 
     def backward(self, grad):
         "Store dW = x.T @ grad (and db = grad.sum(0)); return grad @ W.T."
         g = self._param_grads(grad)
-        return g @ self.params["W"].T
+        return g.dot(self.params["W"].T)
 
     def _param_grads(self, grad):
         "The parameter half of `backward`; a first layer needs no more (nothing learns from dL/dX)."
@@ -193,7 +193,7 @@ class Dense:
         g = grad if type(grad) is np.ndarray and grad.dtype == self.dtype else np.asarray(grad).astype(self.dtype, copy=False)
         if g.shape != (len(self._x), self.n_out):
             raise ValueError(f"{self!r}.backward expects a gradient of shape {(len(self._x), self.n_out)}, got {g.shape}")
-        self.grads["W"] = self._x.T @ g
+        self.grads["W"] = self._x.T.dot(g)
         if self.bias: self.grads["b"] = g.sum(axis=0)
         return g
 
