@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 setup: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/annbook train --dataset parity --bits 4 --hidden 8 --epochs 300
+	$(BIN)/annbook train --dataset parity --bits 4
 
 lab: $(STAMP)
 	$(BIN)/annbook lab

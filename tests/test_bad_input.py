@@ -7,6 +7,10 @@ import numpy as np
 import pytest
 
 from annbook import data, layers, losses, metrics, gradcheck as gc
+from annbook.model import MLP, Sequential
+from annbook.optim import SGD, Adam, step_decay
+from annbook.stepping import Stepper
+from annbook.train import Callback, fit
 
 X4 = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 Y4 = np.array([[0.0], [1.0], [1.0], [0.0]])
@@ -122,6 +126,39 @@ CASES = [
     ("gradcheck float32", lambda: gc.gradcheck([layers.Dense(2, 1, dtype="float32")], "mse", X4, Y4), ValueError, "gradient checks need float64 parameters"),
     ("gradcheck bad loss", lambda: gc.gradcheck([layers.Dense(2, 1)], "l1", X4, Y4), ValueError, "loss must be one of"),
     ("gradcheck_layer float32", lambda: gc.gradcheck_layer(layers.Dense(2, 1, dtype="float32"), X4), ValueError, "gradient checks need float64 parameters"),
+    # ---- model ----
+    ("MLP one size", lambda: MLP([2]), ValueError, "sizes must be a list of at least 2 layer widths (inputs first, e.g. [2, 4, 1]), got [2]"),
+    ("MLP zero width", lambda: MLP([2, 0, 1]), ValueError, "sizes entries must be > 0, got 0"),
+    ("MLP int dtype", lambda: MLP([2, 2, 1], dtype="int32"), ValueError, "dtype must be one of ['float32', 'float64'], got 'int32'"),
+    ("MLP unknown init", lambda: MLP([2, 2, 1], init="xavier"), ValueError, "init must be one of ['classic', 'glorot', 'he', 'zeros'], got 'xavier'"),
+    ("forward width", lambda: MLP([2, 2, 1]).forward(np.zeros((4, 3))), ValueError, "X has 3 columns but the first layer expects 2"),
+    ("forward NaN", lambda: MLP([2, 2, 1]).forward(np.array([[np.nan, 0.0]])), ValueError, "X contains NaN or inf (at row 0)"),
+    ("load missing file", lambda: Sequential.load("/nonexistent/model.npz"), FileNotFoundError, "no such model file: /nonexistent/model.npz"),
+    # ---- optim ----
+    ("SGD momentum 1.5", lambda: SGD(momentum=1.5), ValueError, "momentum must be < 1, got 1.5"),
+    ("Adam beta1 1", lambda: Adam(beta1=1.0), ValueError, "beta1 must be < 1, got 1.0"),
+    ("step_decay drop 0", lambda: step_decay(0.1, drop=0), ValueError, "drop must be > 0, got 0"),
+    # ---- train ----
+    ("fit negative lr", lambda: fit(MLP([2, 2, 1]), X4, Y4, lr=-1), ValueError, "lr must be > 0, got -1"),
+    ("fit zero epochs", lambda: fit(MLP([2, 2, 1]), X4, Y4, epochs=0), ValueError, "epochs must be > 0, got 0"),
+    ("fit float epochs", lambda: fit(MLP([2, 2, 1]), X4, Y4, epochs=2.5), TypeError, "epochs must be an integer, got 2.5 (float)"),
+    ("fit zero batch", lambda: fit(MLP([2, 2, 1]), X4, Y4, batch_size=0), ValueError, "batch_size must be > 0, got 0"),
+    ("fit row mismatch", lambda: fit(MLP([2, 2, 1]), X4, Y4[:3]), ValueError, "X has 4 rows but y has 3: they must match"),
+    ("fit width mismatch", lambda: fit(MLP([3, 2, 1]), X4, Y4), ValueError, "X has 2 columns but the first layer expects 3"),
+    ("fit empty", lambda: fit(MLP([2, 2, 1]), np.zeros((0, 2)), np.zeros((0, 1))), ValueError, "X must not be empty, got shape (0, 2)"),
+    ("fit NaN target", lambda: fit(MLP([2, 2, 1]), X4, np.array([[0.0], [1], [np.nan], [0]])), ValueError, "y contains NaN or inf (at row 2)"),
+    ("fit unknown optimizer", lambda: fit(MLP([2, 2, 1]), X4, Y4, optimizer="adamw"), ValueError, "optimizer must be one of ['adam', 'rmsprop', 'sgd'], got 'adamw'"),
+    ("fit unknown loss", lambda: fit(MLP([2, 2, 1]), X4, Y4, loss="hinge"), ValueError, "loss must be one of ['bce', 'bce_logits', 'mse', 'softmax_ce', 'sse'], got 'hinge'"),
+    ("fit bce labels 0..3", lambda: fit(MLP([2, 2, 1]), X4, Y4 * 3), ValueError, "y must be in [0, 1] for bce, got values from 0 to 3"),
+    ("fit softmax_ce one output", lambda: fit(MLP([2, 2, 1], output="identity"), X4, np.array([0, 1, 1, 0]), loss="softmax_ce"), ValueError, "softmax_ce needs at least 2 output columns"),
+    ("fit softmax_ce after softmax", lambda: fit(MLP([2, 2, 2], output="softmax"), X4, np.array([0, 1, 1, 0]), loss="softmax_ce"), ValueError, "softmax_ce applies the softmax itself and expects raw scores"),
+    ("fit bce on raw scores", lambda: fit(MLP([2, 2, 1], output="identity"), X4, Y4), ValueError, "bce expects probabilities, but the model ends in output='identity'"),
+    ("fit validation not a pair", lambda: fit(MLP([2, 2, 1]), X4, Y4, validation_data=X4), TypeError, "validation_data must be a pair (X_val, y_val), got ndarray"),
+    ("fit callback not a Callback", lambda: fit(MLP([2, 2, 1]), X4, Y4, callbacks=[print]), TypeError, "callbacks must be Callback objects"),
+    # ---- stepping ----
+    ("Stepper unknown mode", lambda: Stepper(MLP([2, 2, 1]), X4, Y4, mode="online"), ValueError, "mode must be one of ['batch', 'example'], got 'online'"),
+    ("Stepper example out of range", lambda: Stepper(MLP([2, 2, 1]), X4, Y4, mode="example", example=7), ValueError, "example must be a row index from 0 to 3, got 7"),
+    ("Stepper width mismatch", lambda: Stepper(MLP([3, 2, 1]), X4, Y4), ValueError, "X has 2 columns but the model's first layer expects 3"),
 ]
 
 
