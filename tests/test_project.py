@@ -90,8 +90,7 @@ def test_version_comes_from_settings():
 def test_license():
     s, p = settings(), pyproject()["project"]
     assert s["license"] == "apache2"
-    assert p["license"] == {"text": "Apache-2.0"}
-    assert "License :: OSI Approved :: Apache Software License" in p["classifiers"]
+    assert p["license"] == "Apache-2.0" and p["license-files"] == ["LICENSE"]  # SPDX expression (PEP 639)
     text = (REPO / "LICENSE").read_text(encoding="utf-8")
     assert "Apache License" in text and "Version 2.0, January 2004" in text
     assert "END OF TERMS AND CONDITIONS" in text
