@@ -14,9 +14,11 @@ __all__ = ['ACTIVATIONS', 'INITS', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'ide
 # %% ../nbs/02_layers.ipynb #4d962d64
 def sigmoid(x # pre-activation, any shape
            ):
-    "The logistic function 1/(1+exp(-x)), exactly that formula, without overflow warnings."
-    with np.errstate(over="ignore"):
-        return 1 / (1 + np.exp(-x))
+    "The logistic function 1/(1+exp(-x)), exactly that formula for x > -700, without overflow warnings."
+    x = np.asarray(x)
+    return 1 / (1 + np.exp(np.minimum(-x, _EXP_CAP.get(x.dtype, 700.0))))
+
+_EXP_CAP = {np.dtype(np.float16): 11.0, np.dtype(np.float32): 87.0}  # exp(cap) stays finite in that dtype
 
 def _dsigmoid(z, a): return a * (1 - a)
 
