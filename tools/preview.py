@@ -336,8 +336,14 @@ def _fix_links(body: str, page: dict, doc_url: str) -> str:
     return re.sub(r"""(\bhref=["'])([^"']+)(["'])""", fix, body)
 
 
+# Quarto link attributes (nbdev's show_doc writes `[source](url){target="_blank" ...}`): the preview's
+# markdown renderer leaves them as text after the link; Quarto turns them into attributes.
+_QUARTO_ATTRS = re.compile(r'(</a>)\{target="_blank"[^}]*\}')
+
+
 def decorate(page: dict, pages: list[dict], doc_url: str) -> str:
     body = _fix_links(page["body"], page, doc_url)
+    body = _QUARTO_ATTRS.sub(r'\1', body)
     rel = posixpath.relpath(".", posixpath.dirname(page["html"]) or ".")
     rel = "" if rel == "." else rel + "/"
     # html-manager looks for its icon fonts next to its modules' require.js URLs: point those at
