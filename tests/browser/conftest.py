@@ -1,4 +1,4 @@
-"""Fixtures for the browser tests: a throw-away JupyterLab server and headless Chromium.
+"""Fixtures for the browser tests: throw-away JupyterLab / Notebook 7 servers and headless Chromium.
 
 Debian's /usr/bin/chromium is driven by the Python `playwright` package (no browser
 download is needed). Without a Chromium these tests are skipped, unless
@@ -7,6 +7,8 @@ ANNBOOK_REQUIRE_BROWSER=1 (set by `make test`), where a missing browser is an er
 Fixtures
   lab      (session)  throw-away JupyterLab server on 127.0.0.1:<free port>, serving
                       a copy of the repository's nbs/ folder (or $BW_NOTEBOOKS)
+  notebook7 (session) the same for Jupyter Notebook 7 (`python -m notebook`); notebooks
+                      open at /notebooks/<path> instead of /lab/tree/<path>
   browser  (session)  headless Chromium (Playwright Browser)
   page     (function) fresh browser context + page; page.external_requests lists
                       every request that did not go to 127.0.0.1 / data: / blob: / file:
@@ -14,6 +16,9 @@ Helpers
   open_notebook(page, lab, name)  open a notebook, wait until its kernel is idle
   run_all_cells(page)             "Run > Run All Cells", wait until done,
                                   return the error outputs (list of str)
+Both helpers work for either server: both frontends are built from the same JupyterLab
+plugins and, started with `expose_app_in_browser`, both put their application object at
+`window.jupyterapp` (same command registry, shell.currentWidget, sessionContext).
 """
 from __future__ import annotations
 
@@ -114,8 +119,15 @@ def _descendants(pid: int) -> dict[int, str]:
 
 
 class Lab:
-    def __init__(self, url: str, root: Path, proc: subprocess.Popen, log: Path):
-        self.url, self.token, self.root, self.proc, self.log = url, TOKEN, root, proc, log
+    """A running Jupyter server (JupyterLab or Notebook 7) that a fixture started."""
+
+    def __init__(self, url: str, root: Path, proc: subprocess.Popen, log: Path, app: str = "jupyterlab"):
+        self.url, self.token, self.root, self.proc, self.log, self.app = url, TOKEN, root, proc, log, app
+
+    def notebook_url(self, name: str) -> str:
+        """Where this frontend opens the notebook `name` (relative to the server root)."""
+        route = SERVER_APPS[self.app]["route"]
+        return f"{self.url}/{route}/{name}?token={self.token}"
 
     def api(self, method: str, path: str, timeout: float = 10):
         req = urllib.request.Request(f"{self.url}{path}", method=method,
@@ -165,15 +177,29 @@ def _stop(proc: subprocess.Popen) -> None:
                 pass
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory):
-    base = tmp_path_factory.mktemp("lab")
+# The two frontends: `python -m <module>`, the traitlets class that owns its frontend options,
+# and the URL prefix that opens a notebook. Notebook 7 (`notebook.app.JupyterNotebookApp`) is a
+# jupyterlab_server app like LabApp and has the same `expose_app_in_browser`, `user_settings_dir`
+# and `workspaces_dir` traits, under its own class name: `--LabApp.expose_app_in_browser` does
+# not reach it, and `--NotebookApp.*` is the Notebook 6 / nbclassic name. JupyterLab's server
+# extension is loaded next to Notebook 7 too, so the `--LabApp.*` options below still apply there.
+SERVER_APPS = {
+    "jupyterlab": {"cls": "LabApp", "route": "lab/tree", "what": "JupyterLab"},
+    "notebook": {"cls": "JupyterNotebookApp", "route": "notebooks", "what": "Jupyter Notebook 7"},
+}
+
+
+def _serve(tmp_path_factory, app: str = "jupyterlab"):
+    """Start `python -m <app>` on a copy of NOTEBOOKS; yield a `Lab`; stop it (generator for fixtures)."""
+    cls, what = SERVER_APPS[app]["cls"], SERVER_APPS[app]["what"]
+    prefix = "lab" if app == "jupyterlab" else app
+    base = tmp_path_factory.mktemp(prefix)
     root = base / "notebooks"
     root.mkdir()
-    # work on a copy: JupyterLab may save
+    # work on a copy: the frontend may save
     shutil.copytree(NOTEBOOKS, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     settings = base / "user-settings"
-    for name, values in LAB_SETTINGS.items():
+    for name, values in LAB_SETTINGS.items():  # Notebook 7 reads the same plugin settings
         f = settings / f"{name}.jupyterlab-settings"
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_text(json.dumps(values))
@@ -181,16 +207,16 @@ def lab(tmp_path_factory):
 
     for _attempt in range(3):  # a free port can be taken between probe and bind
         port = _free_port()
-        cmd = [sys.executable, "-m", "jupyterlab", "--no-browser",
+        cmd = [sys.executable, "-m", app, "--no-browser",
                "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
                f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}",
-               "--LabApp.expose_app_in_browser=True",  # window.jupyterapp for robust commands
-               f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={base / 'workspaces'}",
+               f"--{cls}.expose_app_in_browser=True",  # window.jupyterapp for robust commands
+               f"--{cls}.user_settings_dir={settings}", f"--{cls}.workspaces_dir={base / 'workspaces'}",
                "--LabApp.extension_manager=readonly",    # never query PyPI
                "--LanguageServerManager.autodetect=False"]  # jupyter_lsp: skip probing (runs npm)
         if os.geteuid() == 0:
             cmd.append("--allow-root")
-        log = base / f"lab-{port}.log"
+        log = base / f"{prefix}-{port}.log"
         with open(log, "wb") as fh:
             proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     env=env, cwd=root, start_new_session=True)
@@ -199,9 +225,9 @@ def lab(tmp_path_factory):
             break
         _stop(proc)
     else:
-        raise RuntimeError(f"JupyterLab did not start:\n{log.read_text()[-3000:]}")
+        raise RuntimeError(f"{what} did not start:\n{log.read_text()[-3000:]}")
 
-    server = Lab(url, root, proc, log)
+    server = Lab(url, root, proc, log, app)
     try:
         yield server
     finally:
@@ -210,6 +236,24 @@ def lab(tmp_path_factory):
         except OSError:
             pass
         _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    yield from _serve(tmp_path_factory, "jupyterlab")
+
+
+@pytest.fixture(scope="session")
+def notebook7(tmp_path_factory):
+    try:
+        import notebook
+        ok = int(notebook.__version__.split(".")[0]) >= 7
+    except ImportError:
+        ok = False
+    if not ok:
+        why = "needs Jupyter Notebook 7: pip install 'notebook>=7' (in the dev extra)"
+        pytest.fail(why) if os.environ.get("ANNBOOK_REQUIRE_BROWSER") == "1" else pytest.skip(why)
+    yield from _serve(tmp_path_factory, "notebook")
 
 
 # ---------------------------------------------------------------- browser
@@ -252,7 +296,7 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-# ---------------------------------------------------------------- JupyterLab helpers
+# ---------------------------------------------------------------- JupyterLab / Notebook 7 helpers
 
 _KERNEL_IDLE = """(name) => {
   const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
@@ -278,7 +322,7 @@ _ERRORS = """() => {
 def open_notebook(page, lab: Lab, name: str, timeout: float = 60_000) -> None:
     """Open `name` (relative to the server root) with a fresh kernel; wait until idle."""
     lab.shutdown_kernels()
-    page.goto(f"{lab.url}/lab/tree/{name}?token={lab.token}")
+    page.goto(lab.notebook_url(name))
     page.wait_for_function(_KERNEL_IDLE, arg=name, timeout=timeout)
 
 
