@@ -45,14 +45,15 @@ def _state(dash):
     return dash.locator(".annbook-stage").inner_text(), dash.locator("img.annbook-network").get_attribute("src")
 
 
-def test_click_through_one_iteration_and_back(lab, page, artifacts):
-    _run(page, lab)
-    dash = _dashboard(page)
+def click_through_iteration_and_back(page, dash, artifacts, prefix:str, label:str):
+    """Click Next stage through one whole iteration (the stage text and the network picture must change at
+    every click, in the order of STAGES), then Back once; screenshots are named `prefix + ...`.
+    Shared with the Notebook 7 test."""
     marker, stage, counter = dash.locator(".annbook-figure-marker"), dash.locator(".annbook-stage"), dash.locator(".annbook-counter")
     expect(marker).to_have_text("figures for stage 0")
     expect(stage).to_contain_text("Ready")
     expect(dash.locator("img.annbook-network")).to_have_attribute("src", re.compile("^(blob:|data:)"))
-    dash.screenshot(path=artifacts / "dashboard_start.png")
+    dash.screenshot(path=artifacts / f"{prefix}dashboard_start.png")
 
     before, waits = _state(dash), []
     for i, title in enumerate(STAGES, start=1):
@@ -66,22 +67,27 @@ def test_click_through_one_iteration_and_back(lab, page, artifacts):
         assert after[1] != before[1], f"network picture did not change at stage {i}"
         before = after
         if title.startswith("Loss"):
-            dash.screenshot(path=artifacts / "dashboard_loss.png")
+            dash.screenshot(path=artifacts / f"{prefix}dashboard_loss.png")
         if i == 7:
-            dash.screenshot(path=artifacts / "dashboard_backward.png")
-    METRICS["dashboard: click Next stage -> new figures shown (Playwright round trip, 10 clicks)"] = \
+            dash.screenshot(path=artifacts / f"{prefix}dashboard_backward.png")
+    METRICS[f"{label}: click Next stage -> new figures shown (Playwright round trip, 10 clicks)"] = \
         f"median {statistics.median(waits):.0f} ms, max {max(waits):.0f} ms"
     expect(counter).to_contain_text("iteration 1")
     expect(stage.locator("mjx-container").first).to_be_visible()   # MathJax typeset the equations
-    dash.screenshot(path=artifacts / "dashboard_update.png")
+    dash.screenshot(path=artifacts / f"{prefix}dashboard_update.png")
 
     dash.locator(".annbook-back").click()                          # undo the update
     expect(marker).to_have_text("figures for stage 9")
     expect(stage).to_contain_text(STAGES[8])
     expect(dash.locator(".annbook-status")).to_contain_text("Went back one stage")
     assert _state(dash) != before
-    page.screenshot(path=artifacts / "lab_dashboard_page.png")
+    page.screenshot(path=artifacts / f"{prefix}page.png")
     assert page.external_requests == []
+
+
+def test_click_through_one_iteration_and_back(lab, page, artifacts):
+    _run(page, lab)
+    click_through_iteration_and_back(page, _dashboard(page), artifacts, prefix="lab_", label="JupyterLab dashboard")
 
 
 def test_iteration_button_loss_curve_and_errors(lab, page, artifacts):
