@@ -30,12 +30,13 @@ lab: $(STAMP)
 	$(BIN)/annbook lab
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download needs the web);
-# the docs preview fetches the widget and MathJax scripts with npm, once.
-APT_NEEDS := $(if $(shell command -v chromium),,chromium) $(if $(shell command -v npm),,npm)
+# the docs preview fetches the widget and MathJax scripts with npm, once (Node.js images ship npm).
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 chromium:
-	@if [ -n "$(strip $(APT_NEEDS))" ]; then \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_NEEDS) >/dev/null; fi
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v npm >/dev/null || command -v node >/dev/null || { $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
 
 export: $(STAMP)
 	$(BIN)/nbdev_export
