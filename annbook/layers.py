@@ -8,8 +8,8 @@ import numpy as np
 from .core import check_positive, check_choice, get_rng
 
 # %% auto #0
-__all__ = ['ACTIVATIONS', 'INITS', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'identity', 'Activation', 'softmax', 'Softmax',
-           'activation_names', 'get_activation', 'init_weights', 'Dense']
+__all__ = ['ACTIVATIONS', 'ACTIVATION_TEX', 'INITS', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'identity', 'Activation', 'softmax',
+           'Softmax', 'activation_names', 'get_activation', 'init_weights', 'Dense']
 
 # %% ../nbs/02_layers.ipynb #4d962d64
 def sigmoid(x # pre-activation, any shape
@@ -45,6 +45,13 @@ ACTIVATIONS = {
     "leaky_relu": (leaky_relu, _dleaky_relu),
     "identity": (identity, _didentity),
 }
+ACTIVATION_TEX = {
+    "sigmoid": (r"\sigma", r"\frac{1}{1 + e^{-z}}", r"a\,(1 - a)"),
+    "tanh": (r"\tanh", r"\frac{e^{z} - e^{-z}}{e^{z} + e^{-z}}", r"1 - a^2"),
+    "relu": (r"\operatorname{relu}", r"\max(0, z)", r"[z > 0]"),
+    "leaky_relu": (r"\operatorname{leaky}", r"\max(\alpha z, z)", r"1 \text{ if } z > 0 \text{ else } \alpha"),
+    "identity": (r"\operatorname{id}", r"z", r"1"),
+}
 
 # %% ../nbs/02_layers.ipynb #7d1f6239
 class Activation:
@@ -59,7 +66,7 @@ class Activation:
         self.f, self.df = ACTIVATIONS[name]
         self._kw = {"alpha": alpha} if name == "leaky_relu" else {}
         self.params, self.grads = {}, {}
-        self._z = self._a = None
+        self._z = self._a = self.slope = None
 
     def forward(self, x):
         "Apply the activation; cache input and output."
@@ -68,9 +75,26 @@ class Activation:
         return self._a
 
     def backward(self, grad):
-        "Gradient w.r.t. the input: `grad * f'(z)`."
+        "Gradient w.r.t. the input: `grad * f'(z)` (the slope f'(z) is kept as `slope`)."
         if self._a is None: raise RuntimeError(f"{self!r}: call forward before backward")
-        return grad * self.df(self._z, self._a, **self._kw)
+        self.slope = self.df(self._z, self._a, **self._kw)
+        return grad * self.slope
+
+    # how the layer shows itself in a step-through (see annbook.step)
+    forward_title = property(lambda self: self.name)
+    backward_title = property(lambda self: self.name + "′")
+    def tex_symbols(self, l): return {"x": f"z^{{[{l}]}}", "out": f"a^{{[{l}]}}", "grad_x": rf"\delta^{{[{l}]}}", "slope": f"f'(z^{{[{l}]}})"}
+    def tex_forward(self, v): return {"out": rf"{ACTIVATION_TEX[self.name][0]}\left({v('x')}\right)"}
+    def tex_backward(self, v): return {"grad_x": rf"{v('grad')} \odot {v('slope')}"}
+    @property
+    def tex_notes(self):
+        sym, f, df = ACTIVATION_TEX[self.name]
+        return {"forward": f"{sym}(z) = {f}", "backward": f"f'(z) = {df}"}
+    def stage_arrays(self): return {"slope": self.slope}
+    def explain_forward(self, l, last):
+        return f"Layer {l}: every pre-activation goes through {self.name}, giving " + ("the network's prediction ŷ." if last else f"the outputs of layer {l}.")
+    def explain_backward(self, l, n):
+        return f"Layer {l}: the error signal δ = ∂L/∂z is ∂L/∂a times the slope of {self.name} at z."
 
     def get_config(self):
         "The constructor arguments, as a JSON-friendly dict."
@@ -105,6 +129,18 @@ class Softmax:
         if self._a is None: raise RuntimeError("Softmax(): call forward before backward")
         a = self._a
         return a * (grad - (grad * a).sum(axis=1, keepdims=True))
+
+    # how the layer shows itself in a step-through (see annbook.step)
+    forward_title, backward_title = "softmax", "softmax′"
+    def tex_symbols(self, l): return {"x": f"z^{{[{l}]}}", "out": f"a^{{[{l}]}}", "grad_x": rf"\delta^{{[{l}]}}"}
+    def tex_forward(self, v): return {"out": rf"\operatorname{{softmax}}\left({v('x')}\right)"}
+    def tex_backward(self, v):
+        return {"grad_x": rf"{v('out')} \odot \big({v('grad')} - \langle {v('grad')}, {v('out')} \rangle\big)"}
+    tex_notes = {"forward": r"\operatorname{softmax}(z)_j = \frac{e^{z_j}}{\sum_k e^{z_k}}"}
+    def explain_forward(self, l, last):
+        return f"Layer {l}: softmax turns each row of scores into probabilities that add up to 1" + (", the network's prediction ŷ." if last else ".")
+    def explain_backward(self, l, n):
+        return f"Layer {l}: softmax mixes its row, so δ = ∂L/∂z is a times ∂L/∂a less its average under a."
 
     def get_config(self): "The constructor arguments, as a JSON-friendly dict."; return {"type": "Softmax"}
     def __repr__(self): return "Softmax()"
@@ -167,6 +203,7 @@ class Dense:
         self.params = {"W": init_weights((self.n_in, self.n_out), init, rng=rng, dtype=self.dtype)}
         if self.bias: self.params["b"] = np.zeros(self.n_out, self.dtype)
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.frozen = set()  # names of parameters that training leaves alone (see `Sequential.freeze`)
         self._x = None
 
     @property
@@ -186,10 +223,10 @@ class Dense:
 
     def backward(self, grad):
         "Store dW = x.T @ grad (and db = grad.sum(0)); return grad @ W.T."
-        g = self._param_grads(grad)
+        g = self.backward_params(grad)
         return g.dot(self.params["W"].T)
 
-    def _param_grads(self, grad):
+    def backward_params(self, grad):
         "The parameter half of `backward`; a first layer needs no more (nothing learns from dL/dX)."
         if self._x is None: raise RuntimeError(f"{self!r}: call forward before backward")
         g = grad if type(grad) is np.ndarray and grad.dtype == self.dtype else np.asarray(grad).astype(self.dtype, copy=False)
@@ -200,9 +237,26 @@ class Dense:
         return g
 
     def get_config(self):
-        "The constructor arguments (but not the weights), as a JSON-friendly dict."
+        "The constructor arguments (but not the weights) and the frozen parameters, as a JSON-friendly dict."
         return {"type": "Dense", "n_in": self.n_in, "n_out": self.n_out, "bias": self.bias,
-                "init": self.init, "dtype": self.dtype.name}
+                "init": self.init, "dtype": self.dtype.name, **({"frozen": sorted(self.frozen)} if self.frozen else {})}
+
+    # how the layer shows itself in a step-through (see annbook.step)
+    forward_title, backward_title = "weighted sum", "weights"
+    def tex_symbols(self, l):
+        return {"x": "x" if l == 1 else f"a^{{[{l-1}]}}", "out": f"z^{{[{l}]}}", "grad": rf"\delta^{{[{l}]}}"}
+    def tex_forward(self, v): return {"out": rf"{v('x')}\,{v('W')}" + (rf" + {v('b')}" if self.bias else "")}
+    def tex_backward(self, v):
+        out = {"grad_W": rf"({v('x')})^\top {v('grad')}"}
+        if self.bias: out["grad_b"] = rf"\textstyle\sum_i {v('grad')}_i"
+        return {**out, "grad_x": rf"{v('grad')}\,({v('W')})^\top"}
+    def explain_forward(self, l, last):
+        return (f"Layer {l}: each of its {self.n_out} units adds up its {self.n_in} weighted inputs"
+                + (" and its bias." if self.bias else "."))
+    def explain_backward(self, l, n):
+        below = (f"and sent back through W to layer {l-1}." if l > 1 else
+                 "(∂L/∂x is not computed: x is data, nothing below learns from it).")
+        return f"Layer {l}: δ gives the weight{' and bias' if self.bias else ''} gradients (summed over {n} example{'s' * (n > 1)}) " + below
 
     def __repr__(self):
         return f"Dense({self.n_in}, {self.n_out}" + ("" if self.bias else ", bias=False") + ")"

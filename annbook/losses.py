@@ -6,7 +6,7 @@
 from __future__ import annotations
 import numpy as np
 from .core import check_positive, check_choice
-from .layers import sigmoid
+from .layers import sigmoid, softmax
 
 # %% auto #0
 __all__ = ['LOSSES', 'Loss', 'SSE', 'MSE', 'BCE', 'BCEWithLogits', 'SoftmaxCrossEntropy', 'get_loss']
@@ -41,17 +41,33 @@ def _check_unit(name, arr, loss, hint=""):
 class Loss:
     "Base class: `loss(pred, y)` returns `(value, grad)`, grad shaped like `pred`."
     name = "loss"
+    labels = False  # does y come as integer class labels (n,)? (softmax_ce)
+    default_output = "sigmoid"  # the output activation a network trained with this loss usually ends in
+    refuses: dict = {}  # output activation name -> why this loss cannot follow it
+    tex = (r"L = \operatorname{loss}(\hat y, y)", r"\frac{\partial L}{\partial \hat y}")  # (L, dL/dŷ) in LaTeX
     def __call__(self, pred, y):
         pred = _as_pred(pred)
         return self._compute(pred, self._target(y, pred))
     def _target(self, y, pred): return _as_target(y, pred, self.name)
     def _compute(self, pred, y): raise NotImplementedError
+    def check_output(self, model):
+        "Refuse a model whose last layer does not fit this loss (probabilities where raw scores are expected, ...)."
+        why = self.refuses.get(getattr(model.layers[-1], "name", None))
+        if why: raise ValueError(why)
+    def probabilities(self, out):
+        "The network's outputs `out` as probabilities (for losses that take raw scores: their sigmoid or softmax)."
+        return out
+    def predict(self, out):
+        "Class predictions from the outputs: probability > 0.5 as 0/1 (n, 1) for one column, the argmax (n,) for several."
+        p = self.probabilities(out)
+        return (p > 0.5).astype(np.int64) if p.shape[1] == 1 else p.argmax(axis=1)
     def __repr__(self): return f"{type(self).__name__}()"
 
 # %% ../nbs/03_losses.ipynb #934c4147
 class SSE(Loss):
     "Sum of squared errors ½Σ(pred−y)²; gradient pred−y."
     name = "sse"
+    tex = (r"L = \tfrac12 \sum_{i,j} (\hat y_{ij} - y_{ij})^2", r"\frac{\partial L}{\partial \hat y} = \hat y - y")
     def _compute(self, pred, y):
         err = pred - y
         return float(0.5 * (err * err).sum()), err
@@ -60,6 +76,7 @@ class SSE(Loss):
 class MSE(Loss):
     "Mean squared error over all entries; gradient 2(pred−y)/N."
     name = "mse"
+    tex = (r"L = \frac{1}{N} \sum_{i,j} (\hat y_{ij} - y_{ij})^2", r"\frac{\partial L}{\partial \hat y} = \frac{2}{N}(\hat y - y)")
     def _compute(self, pred, y):
         err = pred - y
         return float((err * err).mean()), (2.0 / err.size) * err
@@ -68,6 +85,10 @@ class MSE(Loss):
 class BCE(Loss):
     "Binary cross-entropy from probabilities, mean over rows; `pred` clipped to [eps, 1-eps]."
     name = "bce"
+    tex = (r"L = -\frac1n \sum_i \big[y_i \log \hat y_i + (1 - y_i)\log(1 - \hat y_i)\big]",
+           r"\frac{\partial L}{\partial \hat y} = \frac{1}{n}\,\frac{\hat y - y}{\hat y (1 - \hat y)}")
+    refuses = {"identity": "bce expects probabilities, but the model ends in output='identity' (raw scores): "
+                           "use loss='bce_logits', or build the model with output='sigmoid'"}
     def __init__(self, eps:float=1e-7): # clipping margin, keeps log and 1/p finite
         check_positive("eps", eps)
         if eps >= 0.5: raise ValueError(f"eps must be < 0.5, got {eps}")
@@ -91,6 +112,11 @@ class BCE(Loss):
 class BCEWithLogits(Loss):
     "Binary cross-entropy from logits (numerically stable), mean over rows; gradient (σ(z)−y)/n."
     name = "bce_logits"
+    default_output = "identity"
+    tex = (r"L = \frac1n \sum_i \big[\log(1 + e^{z_i}) - y_i z_i\big]", r"\frac{\partial L}{\partial z} = \frac1n\big(\sigma(z) - y\big)")
+    refuses = {"sigmoid": "bce_logits applies the sigmoid itself and expects raw scores, but the model ends in a sigmoid "
+                          "layer: use loss='bce', or build the model with output='identity'"}
+    def probabilities(self, out): return sigmoid(out)
     def _target(self, y, pred):
         y = _as_target(y, pred, self.name)
         _check_unit("y", y, self.name)
@@ -104,6 +130,12 @@ class BCEWithLogits(Loss):
 class SoftmaxCrossEntropy(Loss):
     "Softmax cross-entropy from logits; y one-hot (n, k) or integer labels (n,); gradient (softmax−y)/n."
     name = "softmax_ce"
+    labels, default_output = True, "identity"
+    tex = (r"L = -\frac1n \sum_i \log \operatorname{softmax}(z_i)_{y_i}",
+           r"\frac{\partial L}{\partial z} = \frac1n\big(\operatorname{softmax}(z) - \operatorname{onehot}(y)\big)")
+    refuses = {"softmax": "softmax_ce applies the softmax itself and expects raw scores, but the model already ends in a "
+                          "softmax layer: build it with output='identity' (e.g. MLP([2, 16, 3], output='identity'))"}
+    def probabilities(self, out): return softmax(out)
     def _target(self, y, pred):
         n, k = pred.shape
         if k < 2:

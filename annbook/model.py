@@ -176,6 +176,46 @@ def _copy(self):
 
 _attach(Sequential, "copy", _copy)
 
+# %% ../nbs/06_model.ipynb #f7a1c002
+def _param_names(self, names) -> list:
+    "The (layer index, parameter name) pairs that `names` (full names, layer indices or bare parameter names) pick."
+    if isinstance(names, (str, int)) and not isinstance(names, bool): names = [names]
+    full = [(i, k) for i, l in enumerate(self.layers) for k in l.params]
+    picked = []
+    for n in names:
+        hit = [(i, k) for i, k in full if (isinstance(n, int) and not isinstance(n, bool) and i == n)
+               or (isinstance(n, str) and n in (f"{i}.{k}", k))]
+        if not hit:
+            raise ValueError(f"names must be parameter names such as {[f'{i}.{k}' for i, k in full][:4]}, layer indices "
+                             f"or bare parameter names such as 'b', got {n!r}")
+        picked += [h for h in hit if h not in picked]
+    return picked
+
+def _freeze(self, *names): # parameter names ('0.W'), layer indices (0) or bare parameter names ('b'); none: all
+    "Mark parameters as frozen (not trained); returns the model."
+    for i, k in _param_names(self, names or [k for l in self.layers for k in l.params]):
+        l = self.layers[i]
+        if not isinstance(getattr(l, "frozen", None), set): l.frozen = set()
+        l.frozen.add(k)
+    return self
+
+def _unfreeze(self, *names): # as for `freeze`; none: all
+    "Make frozen parameters trainable again; returns the model."
+    for i, k in _param_names(self, names or [k for l in self.layers for k in l.params]):
+        getattr(self.layers[i], "frozen", set()).discard(k)
+    return self
+
+def _frozen(self) -> list:
+    "The full names of the frozen parameters, e.g. ['0.b', '2.b']."
+    return [n for (n, _), f in zip(self.named_parameters(), self.frozen_mask()) if f]
+
+def _frozen_mask(self) -> list:
+    "One True/False per array of `parameters()`: is it frozen?"
+    return [k in getattr(l, "frozen", ()) for l in self.layers for k in l.params]
+
+_attach(Sequential, "freeze", _freeze); _attach(Sequential, "unfreeze", _unfreeze)
+_attach(Sequential, "frozen", _frozen, property); _attach(Sequential, "frozen_mask", _frozen_mask)
+
 # %% ../nbs/06_model.ipynb #1e8c5a30
 _FORMAT, _VERSION, _ARCH_KEY = "annbook.model", 1, "__annbook__"
 
@@ -224,6 +264,10 @@ def _layer_from_config(cfg, i, dtype):
         check_choice(f"layer {i} init", init, INITS)
         l = Dense(cfg["n_in"], cfg["n_out"], bias=cfg["bias"], init="zeros", dtype=dtype)
         l.init = init
+        frozen = cfg.get("frozen", [])
+        if not isinstance(frozen, list) or not set(frozen) <= set(l.params):
+            raise ValueError(f"layer {i} frozen must be a list of its parameter names {sorted(l.params)}, got {frozen!r}")
+        l.frozen = set(frozen)
         return l
     if kind == "Activation": return Activation(cfg["name"], **({"alpha": cfg["alpha"]} if "alpha" in cfg else {}))
     if kind == "Softmax": return Softmax()

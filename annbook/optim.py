@@ -28,11 +28,16 @@ class Optimizer:
     def lr(self, value): self._lr = float(check_positive("lr", value))
 
     def step(self, params:list, # the parameter arrays, updated in place
-             grads:list): # their gradients, same order and shapes
+             grads:list, # their gradients, same order and shapes
+             frozen:list|None=None): # True for each parameter to leave alone; None: train them all
         "Update every array in `params` in place, using the matching gradient in `grads`."
         params, grads = list(params), list(grads)
         if len(params) != len(grads):
             raise ValueError(f"got {len(params)} parameter arrays but {len(grads)} gradient arrays")
+        if frozen is not None:
+            frozen = list(frozen)
+            if len(frozen) != len(params) or not all(isinstance(f, (bool, np.bool_)) for f in frozen):
+                raise ValueError(f"frozen must be a list of {len(params)} True/False values, one per parameter array, got {frozen!r}")
         if self.state and len(self.state) != len(params):
             raise ValueError(f"this optimizer was used with {len(self.state)} parameter arrays, now got {len(params)}; "
                              "use a new optimizer for a different model")
@@ -41,13 +46,17 @@ class Optimizer:
                 raise TypeError(f"params and grads must be lists of NumPy arrays, item {i} is {type(p).__name__}/{type(g).__name__}")
             if p.shape != g.shape:
                 raise ValueError(f"parameter {i} has shape {p.shape} but its gradient has shape {g.shape}")
-        self._step(params, grads)
+        self._step(params, grads, frozen)
 
-    def _step(self, params, grads):
+    def _step(self, params, grads, frozen=None):
         "`step` without the checks, for callers that have made them (`fit`)."
         if not self.state: self.state = [{} for _ in params]
         self.t += 1
-        for p, g, s in zip(params, grads, self.state): self._update(p, g, s)
+        if frozen is None:
+            for p, g, s in zip(params, grads, self.state): self._update(p, g, s)
+        else:
+            for p, g, s, f in zip(params, grads, self.state, frozen):
+                if not f: self._update(p, g, s)
 
     def _update(self, p, g, s): raise NotImplementedError
 
@@ -74,6 +83,11 @@ class Optimizer:
         for k in self.hyper: setattr(self, k, d[k])
         self.state = [{k: v.copy() for k, v in s.items()} for s in d["state"]]
 
+    snapshot_skip = ("_work",)  # attributes that hold no state (scratch space): a snapshot leaves them out
+    display_name = property(lambda self: type(self).__name__, doc="What the step-through calls this optimizer.")
+    tex = r"\theta \leftarrow \operatorname{update}\big(\theta, \tfrac{\partial L}{\partial \theta}\big)"  # the update rule in LaTeX
+    def tex_param(self, v): "RHS of one parameter's update with `v('param')`, `v('grad')`; None: not written out."; return None
+
     def __repr__(self):
         args = ", ".join([f"lr={self.lr:g}"] + [f"{k}={getattr(self, k)!r}" for k in self.hyper])
         return f"{type(self).__name__}({args})"
@@ -82,6 +96,20 @@ class Optimizer:
 class SGD(Optimizer):
     "Stochastic gradient descent with optional momentum, Nesterov momentum and weight decay."
     hyper = ("momentum", "nesterov", "weight_decay")
+    @property
+    def display_name(self):
+        if self.momentum: return "SGD+Nesterov" if self.nesterov else "SGD+momentum"
+        return "SGD+weight decay" if self.weight_decay else "SGD"
+    @property
+    def tex(self):
+        g = r"\frac{\partial L}{\partial \theta}"
+        if self.weight_decay: g = rf"\big({g} + \lambda \theta\big)"
+        if not self.momentum: return rf"\theta \leftarrow \theta - \eta\,{g}"
+        look = rf"\big({g} + \mu v\big)" if self.nesterov else "v"
+        return rf"v \leftarrow \mu v + {g},\quad \theta \leftarrow \theta - \eta\,{look}"
+    def tex_param(self, v):
+        if self.momentum or self.weight_decay: return None
+        return rf"{v('param')} - {self.lr:.4g}\,{v('grad')}"
     def __init__(self, lr:float=0.1, # learning rate
                  momentum:float=0.0, # velocity decay in [0, 1); 0 = plain SGD
                  nesterov:bool=False, # use Nesterov's look-ahead (needs momentum > 0)
@@ -110,6 +138,7 @@ class SGD(Optimizer):
 class RMSprop(Optimizer):
     "Gradient descent scaled by a running root-mean-square of each gradient component."
     hyper = ("rho", "eps", "weight_decay")
+    tex = r"s \leftarrow \rho s + (1-\rho) g^2,\quad \theta \leftarrow \theta - \eta\,\frac{g}{\sqrt{s} + \epsilon}"
     def __init__(self, lr:float=0.001, # learning rate
                  rho:float=0.9, # decay of the running average of g², in [0, 1)
                  eps:float=1e-8, # added to the root-mean-square to avoid dividing by 0
@@ -135,6 +164,8 @@ def _check_unit(name, value):
 class Adam(Optimizer):
     "Adaptive moment estimation: momentum plus per-component scaling, with bias correction."
     hyper = ("beta1", "beta2", "eps", "weight_decay")
+    tex = (r"m \leftarrow \beta_1 m + (1-\beta_1) g,\ v \leftarrow \beta_2 v + (1-\beta_2) g^2,\ "
+           r"\theta \leftarrow \theta - \eta\,\frac{m/(1-\beta_1^t)}{\sqrt{v/(1-\beta_2^t)} + \epsilon}")
     def __init__(self, lr:float=0.001, # learning rate
                  beta1:float=0.9, # decay of the running mean of g, in [0, 1)
                  beta2:float=0.999, # decay of the running mean of g², in [0, 1)
