@@ -14,80 +14,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from .core import check_choice, check_positive
-from .layers import Dense
-from .stepping import Stage, Stepper, latex_matrix, make_stepper
+from .panel import stage_label, stage_math, next_place
+from .presets import make_stepper
+from .stepping import Stepper
+from .tex import latex_matrix
 from .train import TrainingDiverged
-from .plots import StepperPictures, classes, probabilities
+from .plots import StepperPictures, classes, probabilities, weight_layers
 
 # %% auto #0
-__all__ = ['PICTURES', 'stage_place', 'stage_math', 'stage_html', 'stage_label', 'compact_png', 'data_uri', 'record',
-           'player_html', 'Player', 'player']
-
-# %% ../nbs/20_player.ipynb #4b473260
-def stage_place(kind:str, # 'forward', 'loss', 'backward' or 'update'
-                net_layer:int|None=None): # the network layer ℓ (not shown for 'loss' and 'update')
-    "Where a stage works, in words: 'forward, layer 2', 'loss', 'update'."
-    return kind + ("" if net_layer is None or kind in ("loss", "update") else f", layer {net_layer}")
-
-def _next_place(st):
-    "Where the stage that `st.step()` does next works, e.g. 'forward, layer 1'."
-    kind, i = st.next_stage
-    return stage_place(kind, None if i is None else st.net_layer[i])
-
-# %% ../nbs/20_player.ipynb #dc68b2a8
-def _tex_name(name, l):
-    "LaTeX for an array name of a stage record in network layer `l`."
-    sup = lambda s, k: f"{s}^{{[{k}]}}"
-    d = lambda s: rf"\frac{{\partial L}}{{\partial {s}}}"
-    table = {"x": sup("a", l - 1) if l and l > 1 else "X", "W": sup("W", l), "b": sup("b", l), "z": sup("z", l),
-             "a": sup("a", l), "grad_a": d(sup("a", l)), "grad_z": rf"\delta^{{[{l}]}}", "grad_W": d(sup("W", l)),
-             "grad_b": d(sup("b", l)), "grad_x": d(sup("a", l - 1) if l and l > 1 else "X"), "slope": f"f'({sup('z', l)})",
-             "pred": r"\hat y", "y": "y", "grad": d(r"\hat y"), "loss": "L"}
-    return table.get(name, rf"\mathrm{{{name}}}")
-
-def _arrays_tex(stage, names):
-    "LaTeX of the arrays `names` of a stage record, the chosen row in red."
-    n, p = len(stage.rows), stage.position
-    parts = []
-    for k in names:
-        a = np.asarray(stage.inputs.get(k, stage.outputs.get(k)))
-        hl = [p] if a.ndim >= 1 and a.shape[0] == n and n > 1 else []
-        a2 = a.reshape(-1, 1) if a.ndim == 1 and hl else a   # a column of labels, one per row
-        parts.append(f"{_tex_name(k, stage.net_layer)} = {latex_matrix(a2, highlight_rows=hl)}")
-    return r",\ ".join(parts)
-
-def stage_math(stage:Stage, # a stage record from `Stepper.step`
-               arrays:bool=False): # also every array that went in and came out?
-    "The LaTeX of a stage as [caption, LaTeX] pairs: its equation, the same with the live numbers, and maybe its arrays."
-    out = [["The equation", stage.equation], ["With the live numbers", stage.numbers]]
-    if arrays and stage.kind != "update":
-        out += [["All the arrays that went in (the chosen row in red)", _arrays_tex(stage, list(stage.inputs))],
-                ["and came out", _arrays_tex(stage, list(stage.outputs))]]
-    return out
-
-# %% ../nbs/20_player.ipynb #b5b4eb59
-def stage_html(st:Stepper # the stepper whose last stage to show
-              ) -> str:
-    "HTML (with $$ math) describing the stepper's last stage, or what comes next at the start."
-    s, nxt = st.last, _next_place(st)
-    if s is None:
-        where = "Ready." if st.steps == 0 else f"At the start of iteration {st.iteration}."
-        return (f"<p><b>{where}</b> Press <i>Next stage</i>: the next stage is the {nxt} "
-                f"(the numbers shown are those of row {st.row}).</p>")
-    out = [f"<p><b>{html.escape(s.title)}</b> — {html.escape(s.summary)}</p>"]
-    out += [f"<p>{html.escape(c)}:</p>\n$$ {tex} $$" for c, tex in stage_math(s, arrays=True)]
-    out.append(f"<p style='color:#666'>Next: {nxt}.</p>")
-    return "\n".join(out)
-
-# %% ../nbs/20_player.ipynb #05320083
-def stage_label(stage:Stage, # a stage record from `Stepper.step`
-                k:int, # its position in the recording, 1..n
-                n:int, # stages in the recording
-                iteration:bool=False): # add the (1-based) iteration?
-    "The player's caption for a stage, e.g. 'Stage 3 of 10 · forward, layer 2 (weighted sum)'."
-    part = stage.title.split(" · ")[-1]
-    out = f"Stage {k} of {n} · {stage_place(stage.kind, stage.net_layer)} ({part})"
-    return out + (f" · iteration {stage.iteration + 1}" if iteration else "")
+__all__ = ['PICTURES', 'compact_png', 'data_uri', 'record', 'player_html', 'Player', 'player']
 
 # %% ../nbs/20_player.ipynb #bc9fb6b9
 def compact_png(rgb, # uint8 array (height, width, 3), e.g. a rendered figure
@@ -113,7 +48,7 @@ def _params_tex(st):
     "LaTeX of all the weights and biases of `st`'s model, one line per layer."
     lines = []
     for i, layer in enumerate(st.layers):
-        if isinstance(layer, Dense):
+        if layer.params:
             lines.append(r",\quad ".join(f"{k}^{{[{st.net_layer[i]}]}} = {latex_matrix(v)}" for k, v in layer.params.items()))
     return r"\begin{gathered}" + r" \\ ".join(lines) + r"\end{gathered}"
 
@@ -127,8 +62,8 @@ def _score(st):
 def _start_frame(st):
     "The frame before the first recorded stage."
     loss, right, n = _score(st)
-    sizes = "-".join(str(s) for s in [st.X.shape[1]] + [l.params["W"].shape[1] for l in st.layers if isinstance(l, Dense)])
-    nxt = _next_place(st)
+    sizes = "-".join(str(s) for s in [st.X.shape[1]] + [l.params["W"].shape[1] for l in weight_layers(st)])
+    nxt = next_place(st)
     where = "the initial weights" if st.steps == 0 else f"after {st.steps} stages ({st.iteration} iterations)"
     return dict(label=f"Start · {where}", title=f"Start: a {sizes} network, {where}",
                 summary=(f"Nothing of this iteration has been computed yet; the first stage is the {nxt}. With these weights "

@@ -16,14 +16,12 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import NullFormatter
 from matplotlib import colormaps
-from .layers import Dense, sigmoid, softmax
-from .losses import BCEWithLogits, SoftmaxCrossEntropy
 from .stepping import Stepper
 
 # %% auto #0
-__all__ = ['POS', 'NEG', 'GREY', 'RIGHT', 'WRONG', 'HIGHLIGHT', 'VALUE_CMAP', 'PROBA_CMAP', 'probabilities', 'classes',
-           'params_key', 'NetworkView', 'network_state', 'DecisionBoundaryView', 'TruthTableView', 'LossView',
-           'GradNormView', 'render_png', 'png_bytes', 'StepperPictures']
+__all__ = ['POS', 'NEG', 'GREY', 'RIGHT', 'WRONG', 'HIGHLIGHT', 'VALUE_CMAP', 'PROBA_CMAP', 'probabilities', 'weight_layers',
+           'classes', 'params_key', 'NetworkView', 'network_state', 'DecisionBoundaryView', 'TruthTableView',
+           'LossView', 'GradNormView', 'render_png', 'png_bytes', 'StepperPictures']
 
 # %% ../nbs/17_plots.ipynb #9c52de8a
 POS, NEG, GREY = "#1f77b4", "#ff7f0e", "#d9d9d9"
@@ -33,11 +31,12 @@ _POS, _NEG = np.array(to_rgba(POS)), np.array(to_rgba(NEG))
 
 def probabilities(st:Stepper, # the stepper whose model predicts
                   X): # inputs, shape (m, d)
-    "The model's outputs on `X` as probabilities: logits go through sigmoid or softmax as the loss implies."
-    out = st.predict_proba(X)
-    if isinstance(st.loss, BCEWithLogits): return sigmoid(out)
-    if isinstance(st.loss, SoftmaxCrossEntropy): return softmax(out)
-    return out
+    "The model's outputs on `X` as probabilities, as the loss reads them (logits through its sigmoid or softmax)."
+    return st.loss.probabilities(st.predict_proba(X))
+
+def weight_layers(st:Stepper) -> list:
+    "The layers with a weight matrix `W` (n_in, n_out): the columns of edges in the network picture."
+    return [l for l in st.layers if getattr(l.params.get("W"), "ndim", 0) == 2]
 
 def classes(p): # probabilities (m, 1) or (m, k), or targets of those shapes, or int labels (m,)
     "Class of each row: p ≥ 0.5 for one column, the argmax for several, the labels themselves for 1-D ints."
@@ -59,8 +58,8 @@ class NetworkView:
                  labels:bool|None=None, # write the values in the nodes? (default: when no column has more than 8 nodes)
                  title:bool=True): # show the row and stage above the network?
         self.st, self.ax, self.relayout = st, ax, False
-        self.dense = [l for l in st.layers if isinstance(l, Dense)]
-        sizes = [self.dense[0].n_in] + [l.n_out for l in self.dense]
+        self.dense = weight_layers(st)
+        sizes = [self.dense[0].params["W"].shape[0]] + [l.params["W"].shape[1] for l in self.dense]
         self.sizes, L, big = sizes, len(self.dense), max(sizes)
         gap = min(0.9, 2.0 / max(big - 1, 1))
         self.pos = [np.column_stack([np.full(n, float(c)), -(np.arange(n) - (n - 1) / 2) * gap]) for c, n in enumerate(sizes)]
@@ -93,35 +92,37 @@ class NetworkView:
 
 # %% ../nbs/17_plots.ipynb #962f04e4
 def _activation_after(st):
-    "For each Dense layer, the name of the activation layer that follows it ('identity' if none)."
-    out = []
+    "For each weight layer, the name of the layer without parameters that follows it ('identity' if none)."
+    out, weights = [], weight_layers(st)
     for i, l in enumerate(st.layers):
-        if isinstance(l, Dense):
+        if any(l is w for w in weights):
             nxt = st.layers[i + 1] if i + 1 < len(st.layers) else None
-            out.append(getattr(nxt, "name", "identity") if nxt is not None and not isinstance(nxt, Dense) else "identity")
+            out.append(str(getattr(nxt, "name", type(nxt).__name__)) if nxt is not None and not nxt.params else "identity")
     return out
 
 # %% ../nbs/17_plots.ipynb #37bf4e23
 def network_state(st:Stepper) -> dict:
     "What `NetworkView` draws now: node values (NaN: not computed yet), δ per node, edge arrays and the active column."
-    sizes = [l.params["W"].shape[0] for l in st.layers if isinstance(l, Dense)][:1] + \
-            [l.params["W"].shape[1] for l in st.layers if isinstance(l, Dense)]
+    weights = weight_layers(st)
+    sizes = [weights[0].params["W"].shape[0]] + [l.params["W"].shape[1] for l in weights]
     row, last = st.row, st.last
     values = [st.X[row].astype(float)] + [np.full(n, np.nan) for n in sizes[1:]]
     deltas = [np.full(n, np.nan) for n in sizes]
-    edges = [("weights", l.params["W"]) for l in st.layers if isinstance(l, Dense)]
+    edges = [("weights", l.params["W"]) for l in weights]
+    fits = lambda a, l: l < len(sizes) and a.shape == (sizes[l],)   # a layer's row of values that the picture can show
     for s in st.records:
         p = s.position if s.row == row else None
-        if s.kind == "forward" and s.info.get("type") in ("dense", "activation") and p is not None:
-            values[s.net_layer] = (s.outputs.get("z") if "z" in s.outputs else s.outputs["a"])[p].astype(float)
-        if s.kind == "backward" and s.info.get("type") == "activation" and p is not None:
-            deltas[s.net_layer] = s.outputs["grad_z"][p].astype(float)
-    if last is not None and last.kind == "backward" and last.info.get("type") == "dense":
-        edges[last.net_layer - 1] = ("step", -last.outputs["grad_W"])
+        if p is None: continue
+        if s.kind == "forward" and fits(s.out[p], s.net_layer): values[s.net_layer] = s.out[p].astype(float)
+        if (s.kind == "backward" and not s.params and s.grad_x is not None and fits(s.grad_x[p], s.net_layer)):
+            deltas[s.net_layer] = s.grad_x[p].astype(float)
+    if (last is not None and last.kind == "backward" and "W" in last.param_grads and last.net_layer <= len(edges)
+            and last.param_grads["W"].shape == edges[last.net_layer - 1][1].shape):
+        edges[last.net_layer - 1] = ("step", -last.param_grads["W"])
     active = None
     if last is not None:
         active = {"forward": last.net_layer, "backward": last.net_layer, "loss": len(sizes) - 1, "update": "all"}[last.kind]
-    loss = next((s.info["value"] for s in st.records if s.kind == "loss"), None)
+    loss = next((s.value for s in st.records if s.kind == "loss"), None)
     return dict(values=values, deltas=deltas, edges=edges, active=active, loss=loss, row=row)
 
 # %% ../nbs/17_plots.ipynb #f600b010
@@ -327,7 +328,7 @@ class GradNormView(_CurveView):
     "The gradient norm of each Dense layer per iteration, on a log scale."
     def __init__(self, st:Stepper, # the stepper to draw
                  ax): # a matplotlib Axes
-        L = sum(isinstance(l, Dense) for l in st.layers)
+        L = sum(bool(l.params) for l in st.layers)
         cols = colormaps["viridis"](np.linspace(0, 0.85, L))
         self.lines = [ax.plot([], [], color=c, lw=1.5, label=f"layer {l + 1}")[0] for l, c in enumerate(cols)]
         self.dynamic = list(self.lines)
@@ -377,7 +378,7 @@ class StepperPictures:
                  dpi:int=80, # resolution of the figures
                  resolution:int=60): # grid points per axis of the decision boundary
         self.st = st
-        big = max(max(l.params["W"].shape) for l in st.layers if isinstance(l, Dense))
+        big = max(max(l.params["W"].shape) for l in weight_layers(st))
         tall = st.X.shape[1] != 2 and st.n_rows > 4
         self.figures = {"network": Figure(figsize=(5.6, 3.0 if big <= 8 else 3.8), dpi=dpi),
                         "data": Figure(figsize=(3.4, 3.8 if tall else 3.0), dpi=dpi),

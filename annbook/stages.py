@@ -167,7 +167,7 @@ class LossStage(Stage):
 
     def describe(self):
         c, p, n, v = self.component, self.position, len(self.rows), self.value
-        name = getattr(c, "name", type(c).__name__)
+        name = type(c).__name__
         L, dL = getattr(c, "tex", (rf"L = \operatorname{{{name}}}(\hat y, y)", r"\frac{\partial L}{\partial \hat y}"))
         y = self.y[p] if self.y.ndim > 1 else self.y[p:p+1]
         nums = (r"\begin{gathered}" + rf"\text{{row {self.row}:}}\quad \hat y = {latex_matrix(self.pred[p], digits=4)},\ y = {latex_matrix(y)},\ "

@@ -10,9 +10,10 @@ import traceback
 import ipywidgets as W
 from IPython.display import display
 from .layers import ACTIVATIONS
-from .stepping import LOSS_OUTPUT, MODES, OPTIMIZER_LR, default_hidden, make_stepper, parse_hidden
+from .losses import LOSSES
+from .presets import MODES, OPTIMIZER_LR, default_hidden, make_stepper, parse_hidden
 from .plots import StepperPictures
-from .player import stage_html
+from .panel import stage_html
 
 # %% auto #0
 __all__ = ['Dashboard', 'step_through']
@@ -52,7 +53,7 @@ class Dashboard:
             "hidden": W.Text(value=", ".join(map(str, hidden)), description="hidden", continuous_update=False,
                              placeholder="e.g. 4 or 8, 4"),
             "activation": W.Dropdown(options=list(ACTIVATIONS), value=activation, description="activation"),
-            "loss": W.Dropdown(options=list(LOSS_OUTPUT), value=loss, description="loss"),
+            "loss": W.Dropdown(options=list(LOSSES), value=loss, description="loss"),
             "optimizer": W.Dropdown(options=list(OPTIMIZER_LR), value=optimizer, description="optimizer"),
             "lr": W.FloatLogSlider(value=st.lr, base=10, min=-4, max=1, step=0.05, description="learning rate",
                                    readout_format=".3g"),
@@ -217,7 +218,7 @@ def _on_control(self, name, change):
 def _describe_network(st, init, seed):
     "One line about the network a stepper trains."
     sizes = " → ".join(map(str, st.model.sizes))
-    return f"A new {sizes} network, {init} initial weights (seed {seed}), trained with {type(st.loss).__name__} and {type(st.optimizer).__name__} (learning rate {st.lr:g})."
+    return f"A new {sizes} network, {init} initial weights (seed {seed}), trained with {type(st.loss).__name__} and {st.optimizer.display_name} (learning rate {st.lr:g})."
 
 def _set(self, widget, value):
     "Set a control without reacting to it."
