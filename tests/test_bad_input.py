@@ -158,7 +158,7 @@ CASES = [
     # ---- stepping ----
     ("Stepper unknown mode", lambda: Stepper(MLP([2, 2, 1]), X4, Y4, mode="online"), ValueError, "mode must be one of ['batch', 'example'], got 'online'"),
     ("Stepper example out of range", lambda: Stepper(MLP([2, 2, 1]), X4, Y4, mode="example", example=7), ValueError, "example must be a row index from 0 to 3, got 7"),
-    ("Stepper width mismatch", lambda: Stepper(MLP([3, 2, 1]), X4, Y4), ValueError, "X has 2 columns but the model's first layer expects 3"),
+    ("Stepper width mismatch", lambda: Stepper(MLP([3, 2, 1]), X4, Y4), ValueError, "X has 2 columns but the first layer expects 3"),
 ]
 
 

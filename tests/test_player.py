@@ -18,8 +18,10 @@ from PIL import Image
 
 from annbook.data import xor
 from annbook.model import MLP
-from annbook.player import PICTURES, Player, compact_png, data_uri, player, player_html, stage_label
-from annbook.stepping import Stepper, make_stepper
+from annbook.panel import stage_label
+from annbook.player import PICTURES, Player, compact_png, data_uri, player, player_html
+from annbook.presets import make_stepper
+from annbook.stepping import Stepper
 
 
 def xor_stepper(seed=0, **kw):

@@ -13,9 +13,10 @@ import pytest
 from PIL import Image
 
 import annbook.widgets
-from annbook.player import stage_html
+from annbook.panel import stage_html
 from annbook.plots import network_state
-from annbook.stepping import latex_number, make_stepper
+from annbook.presets import make_stepper
+from annbook.tex import latex_number
 from annbook.widgets import Dashboard, step_through
 
 KINDS = ["forward"] * 4 + ["loss"] + ["backward"] * 4 + ["update"]
@@ -46,7 +47,7 @@ def test_one_iteration_click_by_click():
 def test_stage_panel_shows_the_numbers_of_the_chosen_row():
     d = step_through("xor", example=3)
     d.next_stage.click()
-    z = d.st.last.outputs["z"]
+    z = d.st.last.out
     assert "row 3" in d.stage.value
     assert all(latex_number(v, 3) in d.stage.value for v in z[3])
     d.controls["example"].value = 1                                          # batch mode: only what is shown changes
@@ -137,7 +138,7 @@ def test_learning_rate_and_optimizer_controls():
     d.next_stage.click()
     d.controls["lr"].value = 0.1
     assert d.st.lr == 0.1 and d.st.steps == 1 and "training continues" in d.status.value
-    d.next_iteration.click(); assert d.st.last.info["lr"] == 0.1
+    d.next_iteration.click(); assert d.st.last.lr == 0.1
     d.controls["lr"].value = 2.0
     d.back.click()                                                            # back before the update: its lr
     assert d.controls["lr"].value == d.st.lr == 0.1
@@ -208,7 +209,7 @@ def test_stage_html_before_the_first_stage_and_after_an_update():
 
 
 def test_the_dashboard_uses_the_shared_builder_and_panel():
-    """make_stepper (annbook.stepping) and stage_html (annbook.player) are the dashboard's own, and still
+    """make_stepper (annbook.presets) and stage_html (annbook.panel) are the dashboard's own, and still
     importable from annbook.widgets."""
     assert annbook.widgets.make_stepper is make_stepper and annbook.widgets.stage_html is stage_html
     d = step_through("parity", bits=3, loss="bce", optimizer="adam", seed=5)
