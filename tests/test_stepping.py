@@ -1,6 +1,6 @@
 """The stepping engine against `fit`, and `back()`/`reset()` exactness, beyond the notebook's examples.
 
-Why here and not in nbs/11_stepping.ipynb: these run many configurations and random step/undo
+Why here and not in nbs/15_stepping.ipynb: these run many configurations and random step/undo
 sequences (hypothesis); the notebook keeps one readable example of each property.
 """
 from __future__ import annotations

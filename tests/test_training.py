@@ -1,5 +1,5 @@
 """Training with `fit` and `train_step`: the recommended settings, reproducibility, mini-batches, callbacks,
-the divergence guard, History and dtypes, beyond the examples in nbs/07_train.ipynb."""
+the divergence guard, History and dtypes, beyond the examples in nbs/08_train.ipynb."""
 import math
 
 import numpy as np

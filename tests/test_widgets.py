@@ -1,6 +1,6 @@
 """The step-through dashboard driven from code: `button.click()`, `control.value = ...`.
 
-Why here and not in nbs/13_widgets.ipynb: these walk through whole iterations and every control
+Why here and not in nbs/19_widgets.ipynb: these walk through whole iterations and every control
 and failure path, which would bury the notebook's explanation. Clicking a Button in the kernel
 runs exactly the callbacks a click in the browser does (tests/browser/ checks the frontend).
 """

@@ -1,6 +1,6 @@
 """The step-through dashboard in a real JupyterLab, driven by headless Chromium.
 
-Opens nbs/13_widgets.ipynb (its first dashboard is XOR), runs it, and clicks through one whole
+Opens nbs/19_widgets.ipynb (its first dashboard is XOR), runs it, and clicks through one whole
 training iteration: at every click the stage panel and the network picture must change, in the
 order forward, loss, backward, update. Then Back, the learning-rate control, and no request
 leaving 127.0.0.1. Screenshots go to $BW_ARTIFACTS (default artifacts/screenshots).
@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from conftest import METRICS, open_notebook, run_all_cells
 
-NB = "13_widgets.ipynb"
+NB = "19_widgets.ipynb"
 STAGES = ["Forward · layer 1 · weighted sum", "Forward · layer 1 · sigmoid", "Forward · layer 2 · weighted sum",
           "Forward · layer 2 · sigmoid", "Loss · SSE", "Backward · layer 2 · sigmoid′", "Backward · layer 2 · weights",
           "Backward · layer 1 · sigmoid′", "Backward · layer 1 · weights", "Update · SGD"]

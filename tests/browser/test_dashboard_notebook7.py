@@ -3,7 +3,7 @@
 Notebook 7 is a different frontend (its own shell, page layout and URL scheme: /notebooks/<path>)
 built from JupyterLab's plugins, and it renders ipywidgets through the same jupyterlab_widgets
 extension. This opens the notebook that test_dashboard_browser.py drives in JupyterLab
-(nbs/13_widgets.ipynb, first dashboard: XOR), runs it, clicks through one whole training iteration
+(nbs/19_widgets.ipynb, first dashboard: XOR), runs it, clicks through one whole training iteration
 (forward, loss, backward, update: the stage text and the network picture must change at every click),
 goes Back once, and checks that no request left 127.0.0.1. Screenshots: $BW_ARTIFACTS/notebook7_*.png
 (default artifacts/screenshots).

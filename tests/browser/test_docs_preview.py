@@ -131,9 +131,9 @@ def test_page(site, page, artifacts, src):
 
 def test_players_on_the_site(site):
     """Once annbook.player exists, its page (at least) shows a working player."""
-    if "14_player.ipynb" not in site["by_src"]:
-        pytest.skip("nbs/14_player.ipynb is not there yet")
-    html = (PREVIEW / site["by_src"]["14_player.ipynb"]["html"]).read_text(encoding="utf-8")
+    if "20_player.ipynb" not in site["by_src"]:
+        pytest.skip("nbs/20_player.ipynb is not there yet")
+    html = (PREVIEW / site["by_src"]["20_player.ipynb"]["html"]).read_text(encoding="utf-8")
     assert "annbook-player" in html
 
 
