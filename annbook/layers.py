@@ -16,7 +16,10 @@ def sigmoid(x # pre-activation, any shape
            ):
     "The logistic function 1/(1+exp(-x)), exactly that formula for x > -700, without overflow warnings."
     x = np.asarray(x)
-    return 1 / (1 + np.exp(np.minimum(-x, _EXP_CAP.get(x.dtype, 700.0))))
+    e = np.exp(np.minimum(-x, _EXP_CAP.get(x.dtype, 700.0)))
+    if type(e) is not np.ndarray: return 1 / (1 + e)  # a scalar
+    e += 1  # e is a new array: in place, then divide into it (the same arithmetic as 1/(1+e), one temporary less)
+    return np.divide(1.0, e, out=e)
 
 _EXP_CAP = {np.dtype(np.float16): 11.0, np.dtype(np.float32): 87.0}  # exp(cap) stays finite in that dtype
 
@@ -71,14 +74,14 @@ class Activation:
     def forward(self, x):
         "Apply the activation; cache input and output."
         self._z = x
-        self._a = self.f(x, **self._kw)
-        return self._a
+        self._a = a = self.f(x, **self._kw) if self._kw else self.f(x)
+        return a
 
     def backward(self, grad):
         "Gradient w.r.t. the input: `grad * f'(z)` (the slope f'(z) is kept as `slope`)."
         if self._a is None: raise RuntimeError(f"{self!r}: call forward before backward")
-        self.slope = self.df(self._z, self._a, **self._kw)
-        return grad * self.slope
+        self.slope = s = self.df(self._z, self._a, **self._kw) if self._kw else self.df(self._z, self._a)
+        return grad * s
 
     # how the layer shows itself in a step-through (see annbook.step)
     forward_title = property(lambda self: self.name)
@@ -248,8 +251,8 @@ class Dense:
     def tex_forward(self, v): return {"out": rf"{v('x')}\,{v('W')}" + (rf" + {v('b')}" if self.bias else "")}
     def tex_backward(self, v):
         out = {"grad_W": rf"({v('x')})^\top {v('grad')}"}
-        if self.bias: out["grad_b"] = rf"\textstyle\sum_i {v('grad')}_i"
-        return {**out, "grad_x": rf"{v('grad')}\,({v('W')})^\top"}
+        if self.bias: out["grad_b"] = rf"{{\textstyle\sum_i}} {v('grad')}_i"
+        return {**out, "grad_x": rf"{v('grad')}\left({v('W')}\right)^\top"}
     def explain_forward(self, l, last):
         return (f"Layer {l}: each of its {self.n_out} units adds up its {self.n_in} weighted inputs"
                 + (" and its bias." if self.bias else "."))

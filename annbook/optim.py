@@ -182,8 +182,9 @@ class Adam(Optimizer):
         m, v, t = s["m"], s["v"], self._scratch(p)  # in place: no temporary arrays on large layers
         m *= self.beta1; np.multiply(g, 1 - self.beta1, out=t); m += t          # m = β1·m + (1−β1)·g
         v *= self.beta2; np.multiply(g, g, out=t); t *= 1 - self.beta2; v += t  # v = β2·v + (1−β2)·g²
-        np.divide(v, 1 - self.beta2 ** self.t, out=t); np.sqrt(t, out=t); t += self.eps  # √v̂ + ε
-        np.divide(m, t, out=t); t *= self.lr / (1 - self.beta1 ** self.t)        # η·m̂ / (√v̂ + ε)
+        c = math.sqrt(1 - self.beta2 ** self.t)   # η·m̂/(√v̂ + ε) = (η·c/(1−β1ᵗ))·m/(√v + ε·c), c = √(1−β2ᵗ): one pass less
+        np.sqrt(v, out=t); t += self.eps * c
+        np.divide(m, t, out=t); t *= self.lr * c / (1 - self.beta1 ** self.t)
         p -= t
 
 # %% ../nbs/05_optim.ipynb #8e9384e7

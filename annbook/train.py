@@ -280,7 +280,7 @@ def fit(model:Sequential, # the network, trained in place
     history = History()
     trainer = Trainer(model, loss_fn, opt, epochs, batch_size, history)
     for cb in callbacks: cb.trainer = trainer
-    step, n, full = TrainingStep(model, loss_fn, opt), len(X), ((X, y),)
+    step, n = TrainingStep(model, loss_fn, opt), len(X)
     try:
         for cb in callbacks: cb.on_train_begin()
         with np.errstate(over="ignore", invalid="ignore"):  # overflow shows up as a non-finite loss, reported below
@@ -291,15 +291,23 @@ def fit(model:Sequential, # the network, trained in place
                     try: opt.lr = new
                     except (TypeError, ValueError) as e: raise ValueError(f"schedule gave lr={new!r} for epoch {epoch}: {e}") from None
                 for cb in callbacks: cb.on_epoch_begin(epoch)
-                logs = dict.fromkeys(["loss", *fns], 0.0)
-                for b, (Xb, yb) in enumerate(full if batch_size is None else batches(X, y, batch_size, shuffle, rng), 1):
-                    value, pred = step.run(Xb, yb)
-                    if not math.isfinite(value): raise TrainingDiverged(epoch, value, opt.lr, b if batch_size else None)
-                    w = len(Xb) / n  # this batch's share of the epoch
-                    logs["loss"] += value * w if batch_size else value
+                if batch_size is None:   # one batch, the whole set: its values are the epoch's
+                    value, pred = step.run(X, y)
+                    if not math.isfinite(value): raise TrainingDiverged(epoch, value, opt.lr)
+                    logs = {"loss": value}
                     if fns:
                         scores = loss_fn.probabilities(pred)
-                        for name, f in fns.items(): logs[name] += float(f(yb, scores)) * w if batch_size else float(f(yb, scores))
+                        for name, f in fns.items(): logs[name] = float(f(y, scores))
+                else:
+                    logs = dict.fromkeys(["loss", *fns], 0.0)
+                    for b, (Xb, yb) in enumerate(batches(X, y, batch_size, shuffle, rng), 1):
+                        value, pred = step.run(Xb, yb)
+                        if not math.isfinite(value): raise TrainingDiverged(epoch, value, opt.lr, b)
+                        w = len(Xb) / n  # this batch's share of the epoch
+                        logs["loss"] += value * w
+                        if fns:
+                            scores = loss_fn.probabilities(pred)
+                            for name, f in fns.items(): logs[name] += float(f(yb, scores)) * w
                 if val is not None: logs.update(_evaluate(model, loss_fn, fns, *val, prefix="val_"))
                 logs["lr"] = opt.lr
                 history.append(epoch, logs)
