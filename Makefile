@@ -57,6 +57,7 @@ test: $(STAMP) chromium
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[bench]"
 	$(BIN)/python benchmarks/bench_stepping.py
+	$(BIN)/python benchmarks/profile_tiny.py > benchmarks/PROFILE.md
 	$(BIN)/python benchmarks/run.py
 
 .PHONY: help setup run lab chromium export clean readme preview test bench

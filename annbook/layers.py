@@ -216,7 +216,7 @@ class Dense:
 
     def forward(self, x):
         "`x @ W + b`; caches `x`."
-        if type(x) is not np.ndarray or x.dtype != self.dtype: x = np.asarray(x).astype(self.dtype, copy=False)
+        if type(x) is not np.ndarray or x.dtype is not self.dtype: x = np.asarray(x).astype(self.dtype, copy=False)
         if x.ndim != 2 or x.shape[1] != self.n_in:
             raise ValueError(f"{self!r} expects inputs of shape (rows, {self.n_in}), got shape {x.shape}")
         self._x = x
@@ -232,7 +232,7 @@ class Dense:
     def backward_params(self, grad):
         "The parameter half of `backward`; a first layer needs no more (nothing learns from dL/dX)."
         if self._x is None: raise RuntimeError(f"{self!r}: call forward before backward")
-        g = grad if type(grad) is np.ndarray and grad.dtype == self.dtype else np.asarray(grad).astype(self.dtype, copy=False)
+        g = grad if type(grad) is np.ndarray and grad.dtype is self.dtype else np.asarray(grad).astype(self.dtype, copy=False)
         if g.shape != (len(self._x), self.n_out):
             raise ValueError(f"{self!r}.backward expects a gradient of shape {(len(self._x), self.n_out)}, got {g.shape}")
         self.grads["W"] = self._x.T.dot(g)

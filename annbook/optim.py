@@ -124,7 +124,7 @@ class SGD(Optimizer):
 
     def _update(self, p, g, s):
         if self.momentum == 0 and self.weight_decay == 0:
-            p -= self.lr * g  # plain SGD, exactly
+            p -= g if self._lr == 1.0 else self._lr * g  # plain SGD, exactly (1.0 * g is g: no multiplication)
             return
         if self.weight_decay: g = g + self.weight_decay * p
         if self.momentum:

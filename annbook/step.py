@@ -46,7 +46,7 @@ class TrainingStep:
         self.layers = model.layers
         self.plan = plan(len(self.layers))
         self.params = model.parameters()
-        self.frozen = model.frozen_mask()
+        self.frozen = model.frozen_mask()  # one True/False per parameter array (the step-through refreshes it)
         self.input_grad = not hasattr(self.layers[0], "backward_params")  # does the first backward stage compute dL/dX?
         self._back = [l.backward for l in self.layers]
         if not self.input_grad: self._back[0] = self.layers[0].backward_params
@@ -64,9 +64,14 @@ class TrainingStep:
         self.pred = self.a
         self.value, self.g = self.loss._compute(self.a, self.y)
     def backward(self, i): "Backward through layer `i`."; self.g = self._back[i](self.g)
+    @property
+    def frozen(self) -> list: return self._frozen
+    @frozen.setter
+    def frozen(self, mask): self._frozen, self._skip = list(mask), (list(mask) if any(mask) else None)
+
     def update(self, i=None):
         "One optimizer step on every parameter that is not frozen."
-        self.optimizer._step(self.params, self.model.gradients(), self.frozen if any(self.frozen) else None)
+        self.optimizer._step(self.params, self.model.gradients(), self._skip)
 
     def run(self, X, y):
         "Every stage in order on the batch `(X, y)`; returns the loss before the update and the predictions."

@@ -229,8 +229,10 @@ def main(argv=None):
     text = "\n".join(lines)
     print(text)
     if not args.quick:
-        stepping = HERE / "STEPPING.md"
-        extra = ("\n" + stepping.read_text()) if stepping.exists() else ""
+        extra = ""
+        for name in ("PROFILE.md", "STEPPING.md"):
+            part = HERE / name
+            if part.exists(): extra += "\n" + part.read_text()
         notes = HERE / "NOTES.md"
         extra += ("\n" + notes.read_text()) if notes.exists() else ""
         (HERE / "RESULTS.md").write_text(text + extra)
