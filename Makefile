@@ -9,6 +9,10 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# PyTorch for annbook.torch and its tests (the `torch` extra). These machines serve a CPU build under exactly
+# this version; elsewhere choose your own, e.g. make test TORCH=torch TORCH_PIP="--index-url URL-of-a-CPU-build".
+TORCH ?= torch==2.13.0
+TORCH_PIP ?=
 
 help:
 	@sed -n '2,6p' Makefile
@@ -19,6 +23,7 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q $(TORCH_PIP) "$(TORCH)"
 	touch $(STAMP)
 
 setup: $(STAMP)
