@@ -20,7 +20,7 @@ pages: `#| eval: false` cells are skipped) and saved with its new outputs, clean
 `nbdev_clean` cleans it. tests/test_project.py checks that the saved outputs are current and
 that README.md matches them.
 
-Links and images relative to nbs/ are rewritten relative to the repository root.
+Links to notebooks become links to their pages on the documentation site, and images absolute URLs of\nthe files in the repository, so that the README reads the same on GitHub and on PyPI.
 The helpers here (`process_notebook`, `rewrite_links`) are shared with tools/preview.py.
 """
 from __future__ import annotations
@@ -134,8 +134,15 @@ def rewrite_links(text: str, fix) -> str:
     return _HTML_LINK.sub(_sub, _MD_LINK.sub(_sub, text))
 
 
-def _readme_target(target: str, nbs_rel: str) -> str:
+def _readme_target(target: str, nbs_rel: str, site: str, raw: str) -> str:
+    """Where a link of the index points from README.md (the PyPI page too): a notebook to its page on the
+    documentation site, an image to its file in the repository, anything else to the repository."""
+    from preview import html_name  # tools/preview.py: the page names of the Quarto site
     path, sep, frag = target.partition("#")
+    if path.endswith(".ipynb"):
+        return f"{site}/{html_name(posixpath.normpath(path))}" + sep + frag
+    if posixpath.splitext(path)[1].lower() in (".png", ".jpg", ".jpeg", ".gif", ".svg"):
+        return f"{raw}/{posixpath.normpath(posixpath.join(nbs_rel, path))}"
     return posixpath.normpath(posixpath.join(nbs_rel, path)) + sep + frag
 
 
@@ -175,9 +182,11 @@ def render_readme() -> str:
         raise SystemExit(f"{src.name}: cell outputs with images {images} - the README keeps no binary "
                          "images; save the picture under nbs/images/ and show it from a markdown cell")
     nbs_rel = nbs.relative_to(cfg.config_path).as_posix()
+    site = cfg.doc_host.rstrip("/") + "/" + cfg.doc_baseurl.strip("/")
+    raw = cfg.git_url.replace("https://github.com/", "https://raw.githubusercontent.com/").rstrip("/") + "/" + cfg.branch
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            cell.source = rewrite_links(cell.source, lambda t: _readme_target(t, nbs_rel))
+            cell.source = rewrite_links(cell.source, lambda t: _readme_target(t, nbs_rel, site, raw))
     nbformat.validate(nb)
     exporter = MarkdownExporter(extra_loaders=[DictLoader({"annbook_readme.md.j2": _TEMPLATE})],
                                 template_file="annbook_readme.md.j2")
