@@ -4,12 +4,15 @@
 
 # %% ../nbs/01_data.ipynb #280d72fe
 from __future__ import annotations
+import csv
+import math
 import numbers
+from pathlib import Path
 import numpy as np
 from .core import check_positive, check_Xy, as_2d_float, get_rng
 
 # %% auto #0
-__all__ = ['xor', 'parity', 'circles', 'moons', 'spiral', 'blobs', 'one_hot', 'train_val_split', 'batches']
+__all__ = ['xor', 'parity', 'circles', 'moons', 'spiral', 'blobs', 'one_hot', 'train_val_split', 'read_csv', 'batches']
 
 # %% ../nbs/01_data.ipynb #0efb888b
 def xor():
@@ -157,6 +160,39 @@ def train_val_split(X, # inputs, shape (n, d)
     order = get_rng(seed).permutation(n)
     val, tr = order[:n_val], order[n_val:]
     return X[tr], X[val], y[tr], y[val]
+
+# %% ../nbs/01_data.ipynb #c5a70002
+def read_csv(path, # a CSV file: a header row, then one row per example
+             target:str): # the name of the target column
+    "`X` (float, the other columns), `y` (float if every target is a number, else the labels as text) and the input names."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"no such file: {path}")
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        try: rows = [(i, r) for i, r in enumerate(csv.reader(f), 1) if any(c.strip() for c in r)]
+        except (csv.Error, UnicodeDecodeError) as e: raise ValueError(f"{path} is not a readable CSV text file ({e})") from None
+    if not rows: raise ValueError(f"{path} is empty: it needs a header row and at least one row of data")
+    header = [h.strip() for h in rows[0][1]]
+    if target not in header: raise ValueError(f"{path} has no column {target!r}; its columns are {header}")
+    if len(header) < 2: raise ValueError(f"{path} has only the target column {target!r}: there is nothing to learn from")
+    if len(rows) < 2: raise ValueError(f"{path} has a header row but no rows of data")
+    t = header.index(target)
+    X, y = [], []
+    for line, r in rows[1:]:
+        if len(r) != len(header): raise ValueError(f"{path}, line {line}: {len(r)} fields, but the header has {len(header)}")
+        row = []
+        for j, cell in enumerate(r):
+            if j == t: y.append(cell.strip()); continue
+            try: v = float(cell)
+            except ValueError: raise ValueError(f"{path}, line {line}, column {header[j]!r}: {cell.strip()!r} is not a number") from None
+            if not math.isfinite(v): raise ValueError(f"{path}, line {line}, column {header[j]!r}: {cell.strip()!r} is not a finite number")
+            row.append(v)
+        X.append(row)
+    try: yv = np.array([float(v) for v in y])
+    except ValueError: yv = np.array(y)
+    if yv.dtype.kind == "f" and not np.isfinite(yv).all():
+        line = rows[1:][int(np.flatnonzero(~np.isfinite(yv))[0])][0]
+        raise ValueError(f"{path}, line {line}, column {target!r}: the target is not a finite number")
+    return np.array(X, dtype=np.float64), yv, [h for j, h in enumerate(header) if j != t]
 
 # %% ../nbs/01_data.ipynb #2a5eda81
 def batches(X, # inputs, a NumPy array with one row per example
