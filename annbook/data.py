@@ -12,7 +12,7 @@ import numpy as np
 from .core import check_positive, check_Xy, as_2d_float, get_rng
 
 # %% auto #0
-__all__ = ['xor', 'parity', 'circles', 'moons', 'spiral', 'blobs', 'one_hot', 'train_val_split', 'read_csv', 'batches']
+__all__ = ['xor', 'parity', 'circles', 'moons', 'spiral', 'blobs', 'sine', 'one_hot', 'train_val_split', 'read_csv', 'batches']
 
 # %% ../nbs/01_data.ipynb #0efb888b
 def xor():
@@ -115,6 +115,16 @@ def blobs(n:int=300, # total number of points
     labels = np.repeat(np.arange(k, dtype=np.int64), [n // k + (j < n % k) for j in range(k)])
     X = C[labels] + rng.normal(0.0, std, (n, 2))
     return _shuffled(X, labels, rng)
+
+# %% ../nbs/01_data.ipynb #5e1e0002
+def sine(n:int=40, # number of points
+         noise:float=0.1, # standard deviation of the Gaussian noise on y
+         seed=0): # int, None or `np.random.Generator`
+    "A 1-D regression problem: `X` (n, 1) evenly spread over [-π, π], `y` (n, 1) = sin(X) + noise, both float64."
+    check_positive("n", n, integer=True); _check_noise("noise", noise)
+    if n < 2: raise ValueError(f"n must be >= 2, got {n}")
+    X = np.linspace(-np.pi, np.pi, n).reshape(-1, 1)
+    return X, np.sin(X) + get_rng(seed).normal(0.0, noise, X.shape)
 
 # %% ../nbs/01_data.ipynb #38f2140d
 def _check_labels(name, labels):
