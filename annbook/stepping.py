@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import numbers
 from collections import deque
+from dataclasses import dataclass, field
 import numpy as np
 from .core import check_choice, check_positive
 from .losses import get_loss
@@ -17,7 +18,7 @@ from .stages import BackwardStage, ForwardStage, LossStage, UpdateStage
 from .train import TrainingDiverged, _check_targets
 
 # %% auto #0
-__all__ = ['net_layers', 'param_names', 'Stepper']
+__all__ = ['net_layers', 'param_names', 'Edit', 'Stepper']
 
 # %% ../nbs/15_stepping.ipynb #fe48dca3
 def net_layers(layers:list # the model's layers
@@ -107,6 +108,19 @@ def _do_update(st, i, where):
                        frozen={n for n, f in zip(names, step.frozen) if f}, **where)
 
 _STAGES = {"forward": _do_forward, "loss": _do_loss, "backward": _do_backward, "update": _do_update}
+
+# %% ../nbs/15_stepping.ipynb #ed170002
+@dataclass(eq=False)
+class Edit:
+    "One entry of a parameter set by hand: which, from what, to what, and when (stages done)."
+    name: str                 # the parameter, e.g. 'W1'
+    index: tuple              # the entry
+    before: float             # its value before
+    value: float              # its value after
+    steps: int                # stages done when it was made
+    _old: dict = field(default=None, repr=False)   # the iteration's start before and after the edit (for back())
+    _new: dict = field(default=None, repr=False)
+    where = property(lambda self: f"{self.name}[{', '.join(map(str, self.index))}]", doc="e.g. 'W1[0, 1]'")
 
 # %% ../nbs/15_stepping.ipynb #67ce96c9
 class Stepper:
@@ -232,8 +246,15 @@ class Stepper:
         return s
 
     # ---- going back
-    def back(self) -> Stage|None:
-        "Undo the last stage exactly; return the stage undone, or None when there is nothing to undo (see `message`)."
+    def back(self) -> Stage|Edit|None:
+        "Undo the last stage (or edit) exactly; return what was undone, or None when there is nothing to undo (see `message`)."
+        e = self._edits[-1] if self._edits else None
+        if e is not None and e.steps == self._steps and self._snaps[-1] is e._new:   # the last action was this edit
+            self._edits.pop()
+            self._snaps[-1] = e._old
+            self._replay_iteration(self._index)
+            self.message = f"Went back: undid the edit of {e.where} (it is {e.before:.6g} again)."
+            return e
         if self._steps == 0:
             self.message = "Already at the start: there is nothing to go back to."
             return None
@@ -249,6 +270,37 @@ class Stepper:
         for _ in range(target - start): self.step()
         self.message = f"Went back one stage (undid: {undone.title})."
         return undone
+
+    def edit(self, name:str, # a parameter's name as the stages show it, e.g. 'W1' or 'b2' (see `param_names`)
+             index, # the entry: (row, column) of a weight matrix, or the position in a bias vector
+             value): # the new value, a finite number
+        "Set one entry of a parameter; the current iteration is recomputed with it from its first stage. `back()` undoes it."
+        if name not in self.param_names: raise ValueError(f"name must be one of {self.param_names}, got {name!r}")
+        p = self.model.parameters()[self.param_names.index(name)]
+        idx = (index,) if isinstance(index, numbers.Integral) and not isinstance(index, bool) else tuple(index) if isinstance(index, (tuple, list)) else None
+        if (idx is None or len(idx) != p.ndim or any(isinstance(i, bool) or not isinstance(i, numbers.Integral) for i in idx)
+                or any(not 0 <= i < n for i, n in zip(idx, p.shape))):
+            raise ValueError(f"index must be {'(row, column)' if p.ndim == 2 else 'a position'} within {name}'s shape {p.shape}, got {index!r}")
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+            raise ValueError(f"value must be a finite number, got {value!r}")
+        idx = tuple(int(i) for i in idx)
+        k, old = self._index, self._snaps[-1]
+        self._load(old)                                  # the start of the current iteration ...
+        before = float(p[idx]); p[idx] = value           # ... with the new value ...
+        new = self._save()
+        if "row" in old: new["row"] = old["row"]         # (example mode: the same row)
+        self._snaps[-1] = new                            # ... is the iteration's new start
+        self._replay_iteration(k)
+        e = Edit(name=name, index=idx, before=before, value=float(p[idx]), steps=self._steps, _old=old, _new=new)
+        self._edits.append(e)
+        uses = f"; the {k} stage{'s' * (k != 1)} done in this iteration were recomputed with it" if k else ""
+        self.message = f"Set {e.where} from {before:.6g} to {e.value:.6g}{uses}."
+        return e
+
+    def _replay_iteration(self, k):
+        "Load the start of the current iteration and redo its first `k` stages."
+        self._load(self._snaps[-1])
+        for _ in range(k): self.step()
 
     def reset(self):
         "Go back to the very start: the initial weights, a fresh optimizer state (at the current learning rate), an empty history."
@@ -283,7 +335,7 @@ class Stepper:
     def _set_start(self):
         self._iteration = self._index = self._steps = 0
         self._cursor, self._batch, self._pending = self._example, None, None
-        self.diverged, self.last, self.records = False, None, []
+        self.diverged, self.last, self.records, self._edits = False, None, [], []
         self.history = {"loss": [], "grad_norm": [], "row": []}
 
     def _objs(self): return {"model": self.model, "optimizer": self.optimizer, "loss": self.loss}

@@ -133,3 +133,25 @@ def test_a_layer_without_the_protocol_is_refused_when_built():
     net.layers.append(NoParams())
     with pytest.raises(TypeError, match=r"layer 2 \(NoParams\).params must be a dict of arrays"):
         Stepper(net, *xor())
+
+
+@settings(max_examples=40, deadline=None)
+@given(setup=setups(), actions=hst.lists(hst.one_of(hst.just("step"), hst.tuples(hst.integers(0, 99), hst.floats(-3, 3))),
+                                         min_size=1, max_size=30))
+def test_edits_and_stages_undo_in_order(setup, actions):
+    """Any mix of stages and weight edits, then as many backs: the start again, bit for bit; and each back undoes
+    exactly the last action."""
+    st = setup["stepper"]()
+    states = [full_state(st)]
+    for a in actions:
+        if a == "step": st.step()
+        else:
+            name = st.param_names[a[0] % len(st.param_names)]
+            p = st.model.parameters()[st.param_names.index(name)]
+            flat = a[0] % p.size
+            st.edit(name, np.unravel_index(flat, p.shape), a[1])
+        states.append(full_state(st))
+    for expected in reversed(states[:-1]):
+        assert st.back() is not None
+        assert_same_state(full_state(st), expected)
+    assert st.back() is None
