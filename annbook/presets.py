@@ -7,22 +7,65 @@ from __future__ import annotations
 import re
 import numpy as np
 from .core import check_choice
-from .data import parity, xor
+from .core import as_2d_float
+from .data import blobs, circles, moons, parity, sine, spiral, xor
 from .losses import LOSSES, get_loss
 from .model import MLP
 from .optim import get_optimizer
 from .stepping import Stepper
 
 # %% auto #0
-__all__ = ['OPTIMIZER_LR', 'MODES', 'default_hidden', 'parse_hidden', 'make_stepper']
+__all__ = ['DATASETS', 'PRESETS', 'OPTIMIZER_LR', 'MODES', 'load_data', 'task_of', 'default_hidden', 'parse_hidden',
+           'targets_for', 'make_stepper']
+
+# %% ../nbs/16_presets.ipynb #9e5e0010
+DATASETS = {"xor": "XOR", "parity": "N-bit parity", "circles": "two circles", "moons": "two moons",
+            "spiral": "three spiral arms", "blobs": "three blobs", "sine": "a noisy sine (regression)"}
+PRESETS = {  # dataset -> (hidden layers, activation, loss, optimizer); None: 2·bits units for parity, 4 per input for your data
+    "xor": ((2,), "sigmoid", "sse", "sgd"), "parity": (None, "sigmoid", "sse", "sgd"),
+    "circles": ((8,), "tanh", "bce", "adam"), "moons": ((8,), "tanh", "bce", "adam"),
+    "spiral": ((16, 16), "tanh", "softmax_ce", "adam"), "blobs": ((8,), "tanh", "softmax_ce", "adam"),
+    "sine": ((16,), "tanh", "mse", "adam"), "yours": (None, "tanh", None, "adam")}
+
+def load_data(dataset:str, # a name from `DATASETS`
+              bits:int=4, # parity: number of input bits, 2 to 8
+              seed:int=0): # seed of the random data sets
+    "`X` and the targets of a built-in problem: a 0/1 column (two classes), integer labels (more) or a column of numbers."
+    check_choice("dataset", dataset, DATASETS)
+    if dataset == "xor": return xor()
+    if dataset == "parity":
+        if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or not 2 <= bits <= 8:
+            raise ValueError(f"bits must be an int from 2 to 8, got {bits!r}")
+        return parity(int(bits))
+    if dataset == "sine": return sine(40, noise=0.1, seed=seed)
+    X, labels = {"circles": lambda: circles(100, seed=seed), "moons": lambda: moons(100, noise=0.15, seed=seed),
+                 "spiral": lambda: spiral(150, seed=seed), "blobs": lambda: blobs(150, seed=seed)}[dataset]()
+    return (X, labels.reshape(-1, 1).astype(np.float64)) if labels.max() == 1 else (X, labels)
+
+def task_of(y) -> tuple:
+    "('binary', 2), ('classes', k) or ('regression', outputs) for targets `y` (a 0/1 column, labels or one-hot rows, numbers)."
+    y = np.asarray(y)
+    if y.dtype == object or not (np.issubdtype(y.dtype, np.number) or y.dtype == bool) or np.iscomplexobj(y):
+        raise TypeError(f"y must be an array of numbers, got dtype {y.dtype}")
+    if y.ndim not in (1, 2) or len(y) == 0: raise ValueError(f"y must be labels (n,) or a 2-D array (n, outputs), got shape {y.shape}")
+    if not np.isfinite(y).all(): raise ValueError("y contains NaN or inf")
+    if y.ndim == 1:
+        if not (np.issubdtype(y.dtype, np.integer) or y.dtype == bool) or y.min() < 0:
+            raise ValueError("y of shape (n,) must hold class labels 0, 1, 2, ...; for a regression give y as a column, shape (n, 1)")
+        k = int(y.max()) + 1
+        return ("binary", 2) if k <= 2 else ("classes", k)
+    if y.shape[1] == 1: return ("binary", 2) if np.isin(y, (0, 1)).all() else ("regression", 1)
+    if np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all(): return ("classes", y.shape[1])
+    return ("regression", y.shape[1])
 
 # %% ../nbs/16_presets.ipynb #005338f2
 OPTIMIZER_LR = {"sgd": 1.0, "momentum": 0.5, "rmsprop": 0.01, "adam": 0.05}  # good first learning rates for these toy problems
 MODES = {"batch": "all rows at once (batch)", "cycle": "one row at a time, in turn", "one": "the chosen row only"}
 
 def default_hidden(dataset:str, bits:int=4) -> tuple:
-    "The default hidden layer: 2 units for XOR, 2·bits for parity."
-    return (2,) if dataset == "xor" else (2 * bits,)
+    "The preset hidden layers of a built-in problem (see `PRESETS`): 2 units for XOR, 2·bits for parity, ..."
+    h = PRESETS[check_choice("dataset", dataset, DATASETS)][0]
+    return (2 * bits,) if h is None else h
 
 def parse_hidden(text:str # layer widths separated by commas or spaces, e.g. '4' or '8, 4'; '' for none
                 ) -> tuple:
@@ -32,40 +75,82 @@ def parse_hidden(text:str # layer widths separated by commas or spaces, e.g. '4'
         raise ValueError(f"hidden must be up to 4 layer widths from 1 to 64, separated by commas (e.g. '4' or '8, 4'), got {text!r}")
     return tuple(int(p) for p in parts)
 
+# %% ../nbs/16_presets.ipynb #9e5e0014
+def targets_for(task:tuple, # from `task_of`
+                y, # the targets as `load_data` or the user gave them
+                loss:str): # a loss name
+    "The targets, the number of outputs and the output activation for `loss`, and a note (or '') on what was done."
+    kind, k = task
+    fn = get_loss(check_choice("loss", loss, LOSSES))
+    y = np.asarray(y)
+    labels = (y.ravel() if y.ndim == 1 or y.shape[1] == 1 else y.argmax(axis=1)).astype(np.int64) if kind != "regression" else None
+    if kind == "regression":
+        if loss not in ("mse", "sse"): raise ValueError(f"loss must be 'mse' or 'sse' for a regression, got {loss!r}")
+        return y.reshape(len(y), -1).astype(np.float64), y.reshape(len(y), -1).shape[1], "identity", ""
+    if kind == "binary":
+        if loss == "softmax_ce":
+            return labels, 2, "identity", ("softmax_ce needs one output per class: the network has 2 output units (scores) "
+                                           "and the targets are the labels 0 and 1.")
+        return labels.reshape(-1, 1).astype(np.float64), 1, fn.default_output, ""
+    if loss in ("bce", "bce_logits"):
+        raise ValueError(f"loss {loss!r} is for two classes, but the data has {k}: use 'softmax_ce' (or 'mse' with one-hot targets)")
+    if loss == "softmax_ce": return labels, k, "identity", ""
+    return np.eye(k)[labels], k, "softmax", f"{loss} compares one-hot rows with the outputs of a softmax layer of {k} units."
+
 # %% ../nbs/16_presets.ipynb #dd00fcbc
-def make_stepper(dataset:str="xor", # 'xor' or 'parity'
+def make_stepper(dataset="xor", # a name from `DATASETS`, or your own pair (X, y) of arrays
                  bits:int=4, # parity: number of input bits, 2 to 8
-                 hidden=None, # hidden layer widths; None: `default_hidden`
-                 activation:str="sigmoid", # hidden activation
-                 loss:str="sse", # a loss name
-                 optimizer:str="sgd", # 'sgd', 'momentum' (SGD with momentum 0.9), 'rmsprop' or 'adam'
+                 hidden=None, # hidden layer widths; None: the preset's (see `PRESETS`)
+                 activation:str|None=None, # hidden activation; None: the preset's
+                 loss:str|None=None, # a loss name; None: the preset's (for your data: by its task)
+                 optimizer:str|None=None, # 'sgd', 'momentum' (SGD with momentum 0.9), 'rmsprop' or 'adam'; None: the preset's
                  lr:float|None=None, # learning rate; None: `OPTIMIZER_LR[optimizer]`
-                 seed:int=0, # seed of the initial weights
+                 seed:int=0, # seed of the initial weights (and of the random data sets)
                  init:str="glorot", # 'classic', 'glorot' or 'he'
                  mode:str="batch", # 'batch', 'cycle' (one row at a time, in turn) or 'one' (the chosen row only)
-                 example:int=0): # the chosen row
+                 example:int=0, # the chosen row
+                 model=None): # your own `Sequential`, used as it is; None: the preset network
     "A `Stepper` for the settings, and a list of notes about how they were interpreted."
-    if dataset not in ("xor", "parity"): raise ValueError(f"dataset must be one of ['parity', 'xor'], got {dataset!r}")
-    if dataset == "parity" and (isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or not 2 <= bits <= 8):
-        raise ValueError(f"bits must be an int from 2 to 8, got {bits!r}")
-    loss_fn = get_loss(check_choice("loss", loss, LOSSES))
-    check_choice("optimizer", optimizer, OPTIMIZER_LR)
+    notes = []
+    if isinstance(dataset, str):
+        X, y = load_data(dataset, bits, seed)
+        name = dataset
+    else:
+        if not isinstance(dataset, (tuple, list)) or len(dataset) != 2:
+            raise TypeError(f"dataset must be a name from {sorted(DATASETS)} or a pair (X, y) of arrays, got {type(dataset).__name__}")
+        X, y = as_2d_float("X", dataset[0]), dataset[1]
+        if len(np.asarray(y)) != len(X): raise ValueError(f"X has {len(X)} rows but y has {len(np.asarray(y))}: they must match")
+        name = "yours"
+    task = task_of(y)
+    p_hidden, p_act, p_loss, p_opt = PRESETS[name]
+    loss = loss or p_loss or {"binary": "bce", "classes": "softmax_ce", "regression": "mse"}[task[0]]
+    optimizer = check_choice("optimizer", optimizer or p_opt, OPTIMIZER_LR)
     check_choice("mode", mode, MODES)
-    X, y = xor() if dataset == "xor" else parity(int(bits))
-    hidden = default_hidden(dataset, bits) if hidden is None else tuple(hidden)
-    notes, n_out = [], 1
-    if loss == "softmax_ce":
-        n_out, y = 2, y.ravel().astype(np.int64)
-        notes.append("softmax_ce needs one output per class: the network has 2 output units (scores) and the targets are the labels 0 and 1.")
-    if activation == "identity" and hidden:
-        notes.append("With identity hidden units the whole network is linear: it cannot learn XOR or parity.")
-    if not hidden: notes.append("No hidden layer: a single layer draws one straight boundary, not enough for XOR or parity.")
-    if dataset == "parity" and bits >= 5 and optimizer == "sgd" and loss in ("sse", "mse"):
-        notes.append(f"Hint: {bits}-bit parity is slow to learn with plain SGD on a squared error; "
-                     "tanh, bce and adam (the settings fit recommends) learn it in a few hundred iterations.")
-    model = MLP([X.shape[1], *hidden, n_out], hidden=activation, output=loss_fn.default_output, init=init, seed=seed)
+    y, n_out, output, note = targets_for(task, y, loss)
+    if note: notes.append(note)
+    if name == "yours":
+        what = {"binary": "2 classes", "classes": f"{task[1]} classes", "regression": f"a regression with {task[1]} output{'s' * (task[1] > 1)}"}[task[0]]
+        notes.append(f"Your data: {len(X)} rows, {X.shape[1]} input{'s' * (X.shape[1] > 1)}, {what}.")
+    if model is None:
+        activation = activation or p_act
+        hidden = tuple(hidden) if hidden is not None else p_hidden or ((2 * bits,) if name == "parity" else (4 * X.shape[1],))
+        if activation == "identity" and hidden:
+            notes.append("With identity hidden units the whole network is linear: it can only draw straight boundaries.")
+        if not hidden: notes.append("No hidden layer: a single layer draws one straight boundary, not enough for XOR or parity.")
+        if name == "parity" and bits >= 5 and optimizer == "sgd" and loss in ("sse", "mse"):
+            notes.append(f"Hint: {bits}-bit parity is slow to learn with plain SGD on a squared error; "
+                         "tanh, bce and adam (the settings fit recommends) learn it faster.")
+        model = MLP([X.shape[1], *hidden, n_out], hidden=activation, output=output, init=init, seed=seed)
+    else:
+        if not all(hasattr(model, a) for a in ("layers", "parameters", "check_input")):
+            raise TypeError(f"model must be a Sequential (e.g. MLP([2, 8, 1])), got {type(model).__name__}")
+        if model.n_inputs is not None and model.n_inputs != X.shape[1]:
+            raise ValueError(f"model expects {model.n_inputs} inputs but X has {X.shape[1]} columns")
+        ignored = [k for k, v in (("hidden", hidden), ("activation", activation)) if v is not None]
+        notes.append("Your model is used as it is" + (f" ({' and '.join(ignored)} do not apply)" if ignored else "") + ".")
     lr = OPTIMIZER_LR[optimizer] if lr is None else lr
     opt = get_optimizer("sgd", lr=lr, momentum=0.9) if optimizer == "momentum" else get_optimizer(optimizer, lr=lr)
-    st = Stepper(model, X, y, loss=loss_fn, optimizer=opt, mode="batch" if mode == "batch" else "example",
+    st = Stepper(model, X, y, loss=loss, optimizer=opt, mode="batch" if mode == "batch" else "example",
                  example=example, cycle=mode != "one")
+    st.dataset = name
     return st, notes
