@@ -18,6 +18,7 @@ class build_py_with_tutorials(build_py):
         super().run()
         src, dest = HERE / "nbs" / "tutorials", Path(self.build_lib) / "annbook" / "tutorials"
         if not src.is_dir(): return   # building from an sdist without them: nothing to add
+        shutil.rmtree(dest, ignore_errors=True)   # a reused build folder must not keep a tutorial that is gone
         for f in sorted(p for p in src.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts):
             target = dest / f.relative_to(src)
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--target", metavar="COLUMN", default=None, help="with --data: the column to predict")
     t.add_argument("--task", choices=("auto", "classify", "regress"), default="auto",
                    help="with --data: auto (default) regresses a numeric target and classifies labels")
-    t.add_argument("--test-frac", type=_positive(float), default=0.2, metavar="F",
+    t.add_argument("--test-frac", type=_positive(float), default=None, metavar="F",
                    help="with --data: share of the rows held out to measure the model (default: 0.2)")
     t.add_argument("--bits", type=_positive(int), default=None, help="number of input bits for --dataset parity (default: 4)")
     t.add_argument("--hidden", type=_positive(int), nargs="+", default=None, metavar="N",
@@ -150,8 +150,8 @@ def _finish(args, model, rows) -> int:
 def _train(args) -> int:
     "Run `annbook train`."
     if args.data is not None: return _train_csv(args)
-    for name in ("target", "task"):
-        if getattr(args, name) not in (None, "auto"): args.error(f"argument --{name}: only applies with --data FILE.csv")
+    for name in ("target", "task", "test_frac"):
+        if getattr(args, name) not in (None, "auto"): args.error(f"argument --{name.replace('_', '-')}: only applies with --data FILE.csv")
     X, y, labels, desc, model, loss = _setup(args, args.error)
     print(f"annbook train: {desc}, {len(X)} examples; model {' → '.join(map(str, model.sizes))} ({args.activation}); "
           f"{loss}, {args.optimizer} lr={args.lr:g}", flush=True)
@@ -169,6 +169,7 @@ def _fold_scaling(model, mu, sd, ym=0.0, ys=1.0):
     "Make `model`, trained on (X − mu)/sd with targets (y − ym)/ys, take raw X and predict raw y."
     dense = [l for l in model.layers if "W" in l.params]
     first, last = dense[0], dense[-1]
+    if "b" not in first.params or "b" not in last.params: raise ValueError("folding the scaling into the model needs biases")
     shift = (mu / sd) @ first.params["W"]
     first.params["W"] /= sd[:, None]
     first.params["b"] -= shift
@@ -178,6 +179,8 @@ def _fold_scaling(model, mu, sd, ym=0.0, ys=1.0):
 def _csv_setup(args, error):
     "Train and test rows, targets, the model, the loss, the task and the scaling for `--data FILE --target COLUMN`."
     if args.dataset is not None: error("argument --data: give either --data FILE.csv or --dataset NAME, not both")
+    if args.bits is not None: error("argument --bits: only applies to --dataset parity, not to --data")
+    if args.test_frac is None: args.test_frac = 0.2
     if args.target is None: error("argument --target: --data FILE.csv needs --target COLUMN, the column to predict")
     if args.test_frac >= 1: error(f"argument --test-frac: must be < 1, got {args.test_frac:g}")
     try: X, y, names = data.read_csv(args.data, args.target)
@@ -196,8 +199,8 @@ def _csv_setup(args, error):
         targets, n_out = y.reshape(-1, 1), 1
     X_tr, X_te, y_tr, y_te = data.train_val_split(X, targets, val_frac=args.test_frac, seed=args.seed)
     mu, sd = X_tr.mean(0), X_tr.std(0)
-    sd[sd == 0] = 1.0
-    ym, ys = (float(y_tr.mean()), float(y_tr.std()) or 1.0) if task == "regress" else (0.0, 1.0)
+    sd[np.ptp(X_tr, axis=0) == 0] = 1.0   # a constant column: nothing to scale (its std is rounding noise)
+    ym, ys = (float(y_tr.mean()), float(y_tr.std()) if np.ptp(y_tr) > 0 else 1.0) if task == "regress" else (0.0, 1.0)
     model = MLP([X.shape[1], *(args.hidden or [4 * X.shape[1]]), n_out], hidden=args.activation, output=output, seed=args.seed)
     return dict(X_tr=X_tr, X_te=X_te, y_tr=y_tr, y_te=y_te, names=names, task=task, classes=classes, loss=loss,
                 model=model, scale=(mu, sd, ym, ys))
@@ -259,7 +262,7 @@ def copy_tutorials(dest # the folder to copy them into (created if needed)
 def _tutorials(args) -> int:
     "Run `annbook tutorials`."
     try: r = copy_tutorials(args.path)
-    except (OSError, FileNotFoundError) as e:
+    except OSError as e:
         print(f"annbook tutorials: error: {e}", file=sys.stderr)
         return 1
     for name in r["kept"]: print(f"kept {Path(args.path) / name}: it differs from the packaged one (remove it to get that back)")

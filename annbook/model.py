@@ -195,14 +195,14 @@ def _freeze(self, *names): # parameter names ('0.W'), layer indices (0) or bare 
     "Mark parameters as frozen (not trained); returns the model."
     for i, k in _param_names(self, names or [k for l in self.layers for k in l.params]):
         l = self.layers[i]
-        if not isinstance(getattr(l, "frozen", None), set): l.frozen = set()
-        l.frozen.add(k)
+        l.frozen = set(getattr(l, "frozen", ()) or ()) | {k}
     return self
 
 def _unfreeze(self, *names): # as for `freeze`; none: all
     "Make frozen parameters trainable again; returns the model."
     for i, k in _param_names(self, names or [k for l in self.layers for k in l.params]):
-        getattr(self.layers[i], "frozen", set()).discard(k)
+        l = self.layers[i]
+        if getattr(l, "frozen", None): l.frozen = set(l.frozen) - {k}
     return self
 
 def _frozen(self) -> list:

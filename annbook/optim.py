@@ -109,7 +109,7 @@ class SGD(Optimizer):
         return rf"v \leftarrow \mu v + {g},\quad \theta \leftarrow \theta - \eta\,{look}"
     def tex_param(self, v):
         if self.momentum or self.weight_decay: return None
-        return rf"{v('param')} - {self.lr:.4g}\,{v('grad')}"
+        return rf"{v('param')} - {v('lr')}\,{v('grad')}"
     def __init__(self, lr:float=0.1, # learning rate
                  momentum:float=0.0, # velocity decay in [0, 1); 0 = plain SGD
                  nesterov:bool=False, # use Nesterov's look-ahead (needs momentum > 0)

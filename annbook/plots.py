@@ -10,18 +10,21 @@ import struct
 import zlib
 import numpy as np
 from matplotlib.collections import LineCollection
-from matplotlib.colors import Normalize, to_rgba
+from matplotlib.colors import ListedColormap, Normalize, to_rgba
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import NullFormatter
 from matplotlib import colormaps
+from .presets import task_of
 from .stepping import Stepper
+from .tex import shown_indices
 
 # %% auto #0
 __all__ = ['POS', 'NEG', 'GREY', 'RIGHT', 'WRONG', 'HIGHLIGHT', 'VALUE_CMAP', 'PROBA_CMAP', 'probabilities', 'weight_layers',
            'classes', 'params_key', 'NetworkView', 'network_state', 'DecisionBoundaryView', 'TruthTableView',
-           'LossView', 'GradNormView', 'render_png', 'png_bytes', 'StepperPictures']
+           'RowTableView', 'CurveView', 'PredTrueView', 'LossView', 'GradNormView', 'render_png', 'png_bytes',
+           'data_view', 'StepperPictures']
 
 # %% ../nbs/17_plots.ipynb #9c52de8a
 POS, NEG, GREY = "#1f77b4", "#ff7f0e", "#d9d9d9"
@@ -56,11 +59,14 @@ class NetworkView:
     def __init__(self, st:Stepper, # the stepper to draw
                  ax, # a matplotlib Axes
                  labels:bool|None=None, # write the values in the nodes? (default: when no column has more than 8 nodes)
-                 title:bool=True): # show the row and stage above the network?
+                 title:bool=True, # show the row and stage above the network?
+                 max_units:int=16): # draw at most this many units a layer (the first ones and the last), and say how many more
         self.st, self.ax, self.relayout = st, ax, False
         self.dense = weight_layers(st)
-        sizes = [self.dense[0].params["W"].shape[0]] + [l.params["W"].shape[1] for l in self.dense]
-        self.sizes, L, big = sizes, len(self.dense), max(sizes)
+        full = [self.dense[0].params["W"].shape[0]] + [l.params["W"].shape[1] for l in self.dense]
+        self.shown = [shown_indices(n, max_units) for n in full]   # the units drawn, in each column
+        sizes = [len(i) for i in self.shown]
+        self.full, self.sizes, L, big = full, sizes, len(self.dense), max(sizes)
         gap = min(0.9, 2.0 / max(big - 1, 1))
         self.pos = [np.column_stack([np.full(n, float(c)), -(np.arange(n) - (n - 1) / 2) * gap]) for c, n in enumerate(sizes)]
         self.start = np.cumsum([0] + sizes)
@@ -82,6 +88,8 @@ class NetworkView:
         names = ["inputs x"] + [f"layer {l}\n{acts[l-1]}" for l in range(1, L + 1)]
         names[-1] = f"output\n{acts[-1]}"
         for c, name in enumerate(names): ax.text(c, top + 0.45, name, ha="center", va="bottom", fontsize=8)
+        for c, (n, sh) in enumerate(zip(full, self.shown)):
+            if n > len(sh): ax.text(c, -top - 0.32, f"… {n - len(sh)} more", ha="center", va="top", fontsize=7)
         self.loss_text = ax.text(L + 0.3, 0, "", ha="left", va="center", fontsize=8, zorder=4)
         self.title = ax.set_title("", fontsize=9, loc="left") if title else None
         self.dynamic = [*self.edges, self.nodes, *self.labels, self.band, self.loss_text] + ([self.title] if title else [])
@@ -133,11 +141,11 @@ def _network_update(self) -> bool:
     if key == self._key: return False
     self._key = key
     s = network_state(st)
-    vals = np.concatenate(s["values"])
+    vals = np.concatenate([v[sh] for v, sh in zip(s["values"], self.shown)])
     face = VALUE_CMAP(Normalize(-1, 1)(np.nan_to_num(vals)))
     face[np.isnan(vals)] = to_rgba(GREY)
     self.nodes.set_facecolors(face)
-    d = np.concatenate(s["deltas"]); dmax = np.nanmax(np.abs(d)) if np.isfinite(d).any() else 1.0
+    d = np.concatenate([v[sh] for v, sh in zip(s["deltas"], self.shown)]); dmax = np.nanmax(np.abs(d)) if np.isfinite(d).any() else 1.0
     ring = np.where(np.isnan(d), 0.8, 1.2 + 3.5 * np.abs(np.nan_to_num(d)) / (dmax or 1.0))
     rc = np.array([to_rgba("k")] * len(d))
     rc[d > 0], rc[d < 0] = to_rgba(NEG), to_rgba(POS)   # δ > 0: the loss grows with z, so z will be pushed down
@@ -146,7 +154,7 @@ def _network_update(self) -> bool:
         t.set_text("" if np.isnan(v) else f"{v:.2f}"); t.set_color("w" if abs(v) > 0.6 else "k")
     wmax = max(float(np.abs(a).max()) for kind, a in s["edges"] if kind == "weights") or 1.0
     for l, (lc, (kind, a)) in enumerate(zip(self.edges, s["edges"]), start=1):
-        flat = a.ravel()
+        flat = a[np.ix_(self.shown[l - 1], self.shown[l])].ravel()
         m = wmax if kind == "weights" else (float(np.abs(flat).max()) or 1.0)
         col = np.where(flat[:, None] >= 0, _POS, _NEG)
         on = s["active"] in (None, "all") or s["active"] == l
@@ -180,11 +188,15 @@ class DecisionBoundaryView:
         gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
         self.grid, self.shape = np.column_stack([gx.ravel(), gy.ravel()]), gx.shape
         self.gx, self.gy = gx, gy
-        self.img = ax.imshow(np.zeros(gx.shape), origin="lower", extent=(lo[0], hi[0], lo[1], hi[1]),
-                             cmap=PROBA_CMAP, vmin=0, vmax=1, aspect="auto", interpolation="bilinear", zorder=0)
+        self.k = probabilities(st, st.X[:1]).shape[1]   # 1: a probability of class 1; k > 1: one per class
+        cmap, lim = (PROBA_CMAP, (0, 1)) if self.k <= 2 else (ListedColormap(colormaps["tab10"].colors[:self.k]), (-0.5, self.k - 0.5))
+        self.img = ax.imshow(np.zeros(gx.shape), origin="lower", extent=(lo[0], hi[0], lo[1], hi[1]), cmap=cmap,
+                             vmin=lim[0], vmax=lim[1], aspect="auto", zorder=0, alpha=1.0 if self.k <= 2 else 0.45,
+                             interpolation="bilinear" if self.k <= 2 else "nearest")
         self.target = classes(st.y)
-        self.points = ax.scatter(*st.X.T, c=self.target, cmap=PROBA_CMAP, vmin=0, vmax=max(1, self.target.max()),
-                                 edgecolors="k", s=90, zorder=3)
+        self.points = ax.scatter(*st.X.T, c=self.target, cmap=cmap, vmin=lim[0] if self.k > 2 else 0,
+                                 vmax=lim[1] if self.k > 2 else max(1, self.target.max()), edgecolors="k",
+                                 s=90 if len(st.X) <= 16 else 28, zorder=3)
         self.wrong = ax.scatter(np.empty(0), np.empty(0), marker="x", c="w", s=45, linewidths=2, zorder=4)
         self.ring = ax.scatter(np.empty(0), np.empty(0), s=330, facecolors="none", edgecolors=HIGHLIGHT, linewidths=3, zorder=2)
         self.contour, self.title = None, ax.set_title("", fontsize=9)
@@ -206,7 +218,7 @@ class DecisionBoundaryView:
         if key == self._key: return False
         if pkey != self._pkey:
             p = probabilities(st, self.grid)
-            img = p[:, 0] if p.shape[1] == 1 else p.argmax(axis=1) / (p.shape[1] - 1)
+            img = p[:, 0] if p.shape[1] == 1 else p.argmax(axis=1) / (p.shape[1] - 1) if p.shape[1] == 2 else p.argmax(axis=1)
             self.img.set_data(img.reshape(self.shape))
             if self.contour is not None: self.contour.remove(); self.contour = None
             if p.shape[1] == 1 and img.min() < 0.5 < img.max():
@@ -275,6 +287,138 @@ class TruthTableView:
                 tp.set_text(f"{self.proba[i]:.2f}"); tr.set_text("✓" if right[i] else "✗")
             self.title.set_text(f"truth table · {int(right.sum())}/{self.n} right")
         self.frame.set_y(st.row - 0.5)
+        self._key, self._pkey = key, pkey
+        return True
+
+# %% ../nbs/17_plots.ipynb #7ab10002
+class RowTableView:
+    "A window of rows around the chosen one: inputs, target, prediction, right or wrong (or the error, for a regression)."
+    def __init__(self, st:Stepper, # the stepper to draw
+                 ax, # a matplotlib Axes
+                 max_rows:int=12, # rows shown at once
+                 max_inputs:int=5): # input columns shown (then '…')
+        self.st, self.ax, self.relayout = st, ax, False
+        self.kind, self.k = task_of(st.y)
+        self.n, d = len(st.X), st.X.shape[1]
+        self.rows = min(max_rows, self.n)
+        self.inputs = list(range(min(d, max_inputs)))
+        head = ["row"] + [f"$x_{{{j + 1}}}$" for j in self.inputs] + (["…"] if d > max_inputs else []) + ["$y$"]
+        if self.kind == "regression": head += [r"$\hat y$", "error"]
+        elif self.kind == "binary": head += [r"$p(1)$", "ok"]
+        elif self.k <= 4: head += [f"$p_{c}$" for c in range(self.k)] + ["ok"]
+        else: head += [r"$\hat y$", "$p$", "ok"]
+        self.cols = len(head)
+        ax.set_xlim(-0.5, self.cols - 0.5); ax.set_ylim(self.rows + 0.5, -1.5); ax.set_axis_off()
+        for c, h in enumerate(head): ax.text(c, -1, h, ha="center", va="center", fontsize=8, weight="bold")
+        self.cells = [[ax.text(c, r, "", ha="center", va="center", fontsize=8) for c in range(self.cols)] for r in range(self.rows)]
+        self.frame = Rectangle((-0.5, -0.5), self.cols, 1, fill=False, edgecolor=HIGHLIGHT, linewidth=2.5, zorder=5)
+        ax.add_patch(self.frame)
+        self.title = ax.set_title("", fontsize=9)
+        self.target = classes(st.y) if self.kind != "regression" else np.asarray(st.y, dtype=float)[:, 0]
+        self._key = self._pkey = None
+        self.update()
+
+    @property
+    def dynamic(self) -> list:
+        "The artists `update` changes."
+        return [*(t for row in self.cells for t in row), self.frame, self.title]
+
+    def update(self) -> bool:
+        "Show the window around the chosen row with the current predictions; True if anything changed."
+        st = self.st
+        pkey = params_key(st); key = (pkey, st.row)
+        if key == self._key: return False
+        if pkey != self._pkey:
+            self.p = probabilities(st, st.X)
+            if self.kind == "regression": self.right = np.abs(self.p[:, 0] - self.target)
+            else: self.right = classes(self.p) == self.target
+        first = int(np.clip(st.row - self.rows // 2, 0, self.n - self.rows))
+        d = st.X.shape[1]
+        for r, cells in enumerate(self.cells):
+            i = first + r
+            vals = [str(i)] + [f"{st.X[i, j]:.3g}" for j in self.inputs] + (["…"] if d > len(self.inputs) else [])
+            if self.kind == "regression":
+                vals += [f"{self.target[i]:.3g}", f"{self.p[i, 0]:.3g}", f"{self.p[i, 0] - self.target[i]:+.2g}"]
+            else:
+                vals.append(str(int(self.target[i])))
+                if self.kind == "binary": vals.append(f"{self.p[i, 0]:.2f}")
+                elif self.k <= 4: vals += [f"{v:.2f}" for v in self.p[i]]
+                else: vals += [str(int(self.p[i].argmax())), f"{self.p[i].max():.2f}"]
+                vals.append("✓" if self.right[i] else "✗")
+            for t, v in zip(cells, vals):
+                t.set_text(v)
+                t.set_color((RIGHT if self.right[i] else WRONG) if v in ("✓", "✗") else "k")
+        self.frame.set_y(st.row - first - 0.5)
+        if self.kind == "regression":
+            self.title.set_text(f"rows {first}–{first + self.rows - 1} of {self.n} · mean |error| {float(self.right.mean()):.3g}")
+        else:
+            self.title.set_text(f"rows {first}–{first + self.rows - 1} of {self.n} · {int(self.right.sum())}/{self.n} right")
+        self._key, self._pkey = key, pkey
+        return True
+
+# %% ../nbs/17_plots.ipynb #7ab10006
+class CurveView:
+    "For a regression with one input: the data, the network's curve over their range, the chosen row ringed."
+    def __init__(self, st:Stepper, ax, resolution:int=200):
+        self.st, self.ax, self.relayout = st, ax, False
+        x = st.X[:, 0]; pad = 0.05 * (x.max() - x.min() or 1.0)
+        self.grid = np.linspace(x.min() - pad, x.max() + pad, resolution).reshape(-1, 1)
+        y = np.asarray(st.y, dtype=float)[:, 0]
+        ax.scatter(x, y, s=14, c=GREY, edgecolors="k", linewidths=0.4, zorder=2)
+        (self.line,) = ax.plot([], [], color=POS, lw=2, zorder=3)
+        self.ring = ax.scatter(np.empty(0), np.empty(0), s=160, facecolors="none", edgecolors=HIGHLIGHT, linewidths=2.5, zorder=4)
+        span = y.max() - y.min() or 1.0
+        self.ylim = (y.min() - 0.3 * span, y.max() + 0.3 * span)
+        ax.set_xlim(self.grid[0, 0], self.grid[-1, 0]); ax.set_ylim(*self.ylim)
+        ax.set_xlabel("$x$"); ax.set_ylabel("$y$")
+        self.title = ax.set_title("", fontsize=9)
+        self._key = self._pkey = None
+        self.update()
+
+    @property
+    def dynamic(self) -> list: return [self.line, self.ring, self.title]
+
+    def update(self) -> bool:
+        "Redraw the curve if the weights changed and move the ring; True if anything changed."
+        st = self.st
+        pkey = params_key(st); key = (pkey, st.row)
+        if key == self._key: return False
+        if pkey != self._pkey:
+            self.line.set_data(self.grid[:, 0], np.clip(probabilities(st, self.grid)[:, 0], *self.ylim))
+            err = probabilities(st, st.X)[:, 0] - np.asarray(st.y, dtype=float)[:, 0]
+            self.title.set_text(f"the fitted curve · mean squared error {float((err * err).mean()):.3g}")
+        self.ring.set_offsets([[st.X[st.row, 0], float(np.asarray(st.y)[st.row, 0])]])
+        self._key, self._pkey = key, pkey
+        return True
+
+class PredTrueView:
+    "For a regression with several inputs or outputs: predicted against true for every row (the first output)."
+    def __init__(self, st:Stepper, ax):
+        self.st, self.ax, self.relayout = st, ax, False
+        self.y = np.asarray(st.y, dtype=float)[:, 0]
+        lo, hi = self.y.min(), self.y.max(); pad = 0.15 * (hi - lo or 1.0)
+        self.lim = (lo - pad, hi + pad)
+        ax.plot(self.lim, self.lim, color=GREY, lw=1, zorder=1)
+        self.points = ax.scatter(self.y, self.y, s=14, c=POS, edgecolors="k", linewidths=0.4, zorder=2)
+        self.ring = ax.scatter(np.empty(0), np.empty(0), s=160, facecolors="none", edgecolors=HIGHLIGHT, linewidths=2.5, zorder=4)
+        ax.set_xlim(*self.lim); ax.set_ylim(*self.lim); ax.set_xlabel("true $y$"); ax.set_ylabel(r"predicted $\hat y$")
+        self.title = ax.set_title("", fontsize=9)
+        self._key = self._pkey = None
+        self.update()
+
+    @property
+    def dynamic(self) -> list: return [self.points, self.ring, self.title]
+
+    def update(self) -> bool:
+        "Move the points to the current predictions and the ring to the chosen row; True if anything changed."
+        st = self.st
+        pkey = params_key(st); key = (pkey, st.row)
+        if key == self._key: return False
+        if pkey != self._pkey:
+            self.pred = np.clip(probabilities(st, st.X)[:, 0], *self.lim)
+            self.points.set_offsets(np.column_stack([self.y, self.pred]))
+            self.title.set_text(f"predicted against true · {len(self.y)} rows")
+        self.ring.set_offsets([[self.y[st.row], self.pred[st.row]]])
         self._key, self._pkey = key, pkey
         return True
 
@@ -371,6 +515,16 @@ def png_bytes(rgb, # uint8 array (height, width, 3)
     return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
             + _chunk(b"IDAT", zlib.compress(raw.tobytes(), level)) + _chunk(b"IEND", b""))
 
+# %% ../nbs/17_plots.ipynb #7ab10009
+def data_view(st:Stepper) -> type:
+    "The view class that draws `st`'s data."
+    kind, k = task_of(st.y)
+    d = st.X.shape[1]
+    if kind == "regression": return CurveView if d == 1 and k == 1 else PredTrueView
+    if d == 2: return DecisionBoundaryView
+    if kind == "binary" and np.isin(st.X, (0, 1)).all() and len(st.X) <= 256: return TruthTableView
+    return RowTableView
+
 # %% ../nbs/17_plots.ipynb #d999068a
 class StepperPictures:
     "The network, the data and the curves of a stepper in three figures that update in place and render by blitting."
@@ -379,17 +533,19 @@ class StepperPictures:
                  resolution:int=60): # grid points per axis of the decision boundary
         self.st = st
         big = max(max(l.params["W"].shape) for l in weight_layers(st))
-        tall = st.X.shape[1] != 2 and st.n_rows > 4
+        self.kind = data_view(st)
+        tall = self.kind in (TruthTableView, RowTableView) and st.n_rows > 4
         self.figures = {"network": Figure(figsize=(5.6, 3.0 if big <= 8 else 3.8), dpi=dpi),
                         "data": Figure(figsize=(3.4, 3.8 if tall else 3.0), dpi=dpi),
                         "curves": Figure(figsize=(9.0, 2.0), dpi=dpi)}
         self.canvases = {k: FigureCanvasAgg(f) for k, f in self.figures.items()}
         # axes placed by hand (fractions of the figure): the sizes are fixed, and a layout engine would cost more than all else
         self.network = NetworkView(st, self.figures["network"].add_axes((0.01, 0.01, 0.98, 0.98)), title=False)
-        if st.X.shape[1] == 2:
+        if self.kind is DecisionBoundaryView:
             self.data = DecisionBoundaryView(st, self.figures["data"].add_axes((0.22, 0.15, 0.74, 0.75)), resolution)
-        else:
-            self.data = TruthTableView(st, self.figures["data"].add_axes((0.13, 0.08, 0.84, 0.84)))
+        elif self.kind is TruthTableView: self.data = TruthTableView(st, self.figures["data"].add_axes((0.13, 0.08, 0.84, 0.84)))
+        elif self.kind is RowTableView: self.data = RowTableView(st, self.figures["data"].add_axes((0.01, 0.01, 0.98, 0.9)))
+        else: self.data = self.kind(st, self.figures["data"].add_axes((0.22, 0.15, 0.74, 0.75)))
         f = self.figures["curves"]
         self.loss = LossView(st, f.add_axes((0.065, 0.23, 0.37, 0.64)))
         self.grads = GradNormView(st, f.add_axes((0.515, 0.23, 0.37, 0.64)))

@@ -9,7 +9,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
-from .core import check_positive
+from .core import check_choice, check_positive
+from .layers import ACTIVATIONS
 from .layers import sigmoid, softmax
 from .model import MLP
 from .train import EarlyStopping, fit
@@ -38,9 +39,13 @@ class _ANNEstimator(BaseEstimator):
 
     def _train(self, X, Y, output, loss):
         "Build `model_` and train it on (X, Y); set `loss_curve_` and `n_iter_`."
+        check_positive("learning_rate", self.learning_rate); check_positive("epochs", self.epochs, integer=True)
+        check_choice("activation", self.activation, ACTIVATIONS)
+        if isinstance(self.hidden_layer_sizes, str): raise TypeError(f"hidden_layer_sizes must be an int or a tuple of ints, got {self.hidden_layer_sizes!r}")
         rng = check_random_state(self.random_state)
         seed, shuffle_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=2))
         hidden = (self.hidden_layer_sizes,) if np.isscalar(self.hidden_layer_sizes) else tuple(self.hidden_layer_sizes)
+        for h in hidden: check_positive("hidden_layer_sizes entries", h, integer=True)
         self.model_ = MLP([X.shape[1], *hidden, Y.shape[1] if Y.ndim == 2 else int(Y.max()) + 1 if loss == "softmax_ce" else 1],
                           hidden=self.activation, output=output, seed=seed, dtype=self.dtype)
         X = X.astype(self.model_.dtype, copy=False)

@@ -29,6 +29,11 @@ class _Gen:
     __slots__ = ("state",)
     def __init__(self, state): self.state = state
 
+class _Same:
+    "A saved dict or list subclass: restored in place into the live one if it is the same object, else as a copy."
+    __slots__ = ("obj", "copy")
+    def __init__(self, obj, copy): self.obj, self.copy = obj, copy
+
 _ATOMS = (numbers.Number, str, bytes, type(None), np.dtype, type, range, slice, types.FunctionType, types.BuiltinFunctionType,
           types.MethodType, types.ModuleType, functools.partial, np.ufunc)
 
@@ -41,6 +46,7 @@ def _snapshot(x, pids, memo, path):
     t = type(x)
     if t is dict: return {k: _snapshot(v, pids, memo, f"{path}[{k!r}]") for k, v in x.items()}
     if t in (list, tuple): return t(_snapshot(v, pids, memo, f"{path}[{i}]") for i, v in enumerate(x))
+    if isinstance(x, (dict, list)): return _Same(x, copy.deepcopy(x))   # a subclass (OrderedDict, defaultdict, ...)
     if id(x) in memo: return memo[id(x)]
     if hasattr(x, "__dict__"):
         memo[id(x)] = saved = _Obj(t, {})
@@ -58,6 +64,12 @@ def _restore(cur, saved, params, memo):
     if isinstance(saved, _Param):
         p = params[saved.i]; np.copyto(p, saved.value); return p
     if isinstance(saved, np.ndarray): return saved.copy()
+    if isinstance(saved, _Same):
+        if cur is saved.obj:
+            if isinstance(cur, dict): cur.clear(); cur.update(copy.deepcopy(saved.copy))
+            else: cur[:] = copy.deepcopy(saved.copy)
+            return cur
+        return copy.deepcopy(saved.copy)
     if isinstance(saved, _Gen):
         g = cur if isinstance(cur, np.random.Generator) else np.random.default_rng()
         g.bit_generator.state = saved.state

@@ -202,7 +202,8 @@ class Stepper:
             if self.mode == "example" and self.cycle: self._cursor = r
             self._snaps[-1]["cursor"] = self._cursor
             self._snaps[-1].pop("row", None)
-        elif self.mode == "example" and self.cycle: self._pending = r   # the next iteration starts there
+        elif self.mode == "example" and self.cycle:   # the next iteration starts there, also after back() replays this one
+            self._pending = self._snaps[-1]["pending"] = r
         if self.mode == "batch":
             for s in self.records: s.row = r
 
@@ -315,14 +316,17 @@ class Stepper:
     def predict_proba(self, X # inputs, shape (m, d)
                      ) -> np.ndarray:
         "The model's outputs on `X` with the current weights, without touching the stepper's state."
-        for s, p in zip(self._shadow.parameters(), self.model.parameters()): np.copyto(s, p)
-        return self._shadow.predict_proba(X)
+        return self._synced().predict_proba(X)
 
     def predict(self, X # inputs, shape (m, d)
                ) -> np.ndarray:
         "Predicted labels on `X` (as `model.predict`), without touching the stepper's state."
+        return self._synced().predict(X)
+
+    def _synced(self):
+        "The private copy of the model, with the live parameter values."
         for s, p in zip(self._shadow.parameters(), self.model.parameters()): np.copyto(s, p)
-        return self._shadow.predict(X)
+        return self._shadow
 
     # ---- internals
     def _check_example(self, example):
@@ -341,20 +345,22 @@ class Stepper:
     def _objs(self): return {"model": self.model, "optimizer": self.optimizer, "loss": self.loss}
 
     def _save(self):
-        "Everything needed to come back to the start of the current iteration."
+        "Everything needed to come back to the start of the current iteration (NumPy's global generator too)."
         return {"objs": save_state(self._objs(), self.model.parameters()), "iteration": self._iteration,
-                "steps": self._steps, "cursor": self._cursor, "diverged": self.diverged,
+                "steps": self._steps, "cursor": self._cursor, "diverged": self.diverged, "np_random": np.random.get_state(),
                 "history": {k: len(v) for k, v in self.history.items()}}
 
     def _load(self, snap):
+        frozen = [set(getattr(l, "frozen", ())) for l in self.layers]   # a setting, like lr: going back keeps it
         load_state(self._objs(), snap["objs"], self.model.parameters())
+        for l, f in zip(self.layers, frozen):
+            if f or getattr(l, "frozen", None): l.frozen = f
+        np.random.set_state(snap["np_random"])
         self._iteration, self._steps, self._index = snap["iteration"], snap["steps"], 0
-        self._cursor, self.diverged = snap["cursor"], snap["diverged"]
+        self._cursor, self.diverged, self._pending = snap["cursor"], snap["diverged"], snap.get("pending")
         for k, n in snap["history"].items(): del self.history[k][n:]
         self.last, self.records, self._batch = None, [], None
 
     def __repr__(self):
         return (f"Stepper({self.mode}, iteration {self._iteration}, stage {self._index}/{len(self.plan)}, "
                 f"loss={type(self.loss).__name__}, optimizer={type(self.optimizer).__name__})")
-
-_STAGES = {"forward": _do_forward, "loss": _do_loss, "backward": _do_backward, "update": _do_update}

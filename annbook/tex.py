@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 # %% auto #0
-__all__ = ['latex_number', 'latex_matrix']
+__all__ = ['latex_number', 'shown_indices', 'latex_matrix']
 
 # %% ../nbs/12_tex.ipynb #e4331016
 def latex_number(v, # a real number
@@ -22,7 +22,9 @@ def latex_number(v, # a real number
     return s
 
 # %% ../nbs/12_tex.ipynb #f9b3d6ca
-def _shown(n, k, must=()):
+def shown_indices(n:int, # how many there are
+                  k:int, # show at most this many
+                  must=()): # indices that must be shown
     "At most `k` of the indices 0..n-1: the first ones, the last, and every index in `must`."
     if n <= k: return list(range(n))
     keep = {0, n - 1} | {int(m) for m in must if 0 <= m < n}
@@ -43,7 +45,7 @@ def latex_matrix(a, # an array: 0-D, 1-D (shown as a row) or 2-D
     if a.ndim == 1: a = a[None, :]
     if a.ndim != 2: raise ValueError(f"a must be at most 2-D, got shape {a.shape}")
     hl = {int(r) for r in highlight_rows}
-    rows, cols = _shown(a.shape[0], max_rows, hl), _shown(a.shape[1], max_cols)
+    rows, cols = shown_indices(a.shape[0], max_rows, hl), shown_indices(a.shape[1], max_cols)
     def line(r):  # r=None: a row of vertical dots
         out, prev = [], -1
         for c in cols:

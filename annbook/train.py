@@ -291,6 +291,7 @@ def fit(model:Sequential, # the network, trained in place
                     try: opt.lr = new
                     except (TypeError, ValueError) as e: raise ValueError(f"schedule gave lr={new!r} for epoch {epoch}: {e}") from None
                 for cb in callbacks: cb.on_epoch_begin(epoch)
+                if callbacks: step.frozen = model.frozen_mask()   # a callback may have frozen something
                 if batch_size is None:   # one batch, the whole set: its values are the epoch's
                     value, pred = step.run(X, y)
                     if not math.isfinite(value): raise TrainingDiverged(epoch, value, opt.lr)
