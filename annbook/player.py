@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 from .core import check_choice, check_positive
 from .panel import stage_label, stage_math, next_place
-from .presets import make_stepper
+from .presets import DATASETS, make_stepper
 from .stepping import Stepper
 from .tex import latex_matrix
 from .train import TrainingDiverged
@@ -321,7 +321,7 @@ def player_html(frames:list, # frames as made by `record`
 # %% ../nbs/20_player.ipynb #ce9775b6
 class Player:
     "A step-through player for static pages: a recording of a `Stepper`'s stages, shown with HTML and JavaScript."
-    def __init__(self, stepper="xor", # a `Stepper` (advanced in place), or 'xor' / 'parity' for a fresh default one
+    def __init__(self, stepper="xor", # a `Stepper` (advanced in place), a built-in problem (see `DATASETS`) or your (X, y)
                  stages:int|None=None, # stages to record; None: to the end of the current iteration
                  jump:int=0, # then run this many more iterations and add a frame for the result (0: none)
                  pictures=PICTURES, # which pictures to show: some of 'network', 'data', 'curves'
@@ -330,10 +330,13 @@ class Player:
                  heading:str|None=None, # a line of text above the controls
                  max_stages:int=40, # refuse to record more stages than this (page weight)
                  bits:int=4, # parity: number of input bits, 2 to 8 (with stepper='parity')
-                 seed:int=0): # seed of the initial weights (with stepper='xor' or 'parity')
-        if isinstance(stepper, str): stepper, _ = make_stepper(check_choice("stepper", stepper, ["xor", "parity"]), bits, seed=seed)
+                 seed:int=0, # seed of the initial weights (for a new stepper)
+                 **settings): # more settings of `make_stepper` for a new stepper: model, loss, optimizer, lr, hidden, activation, ...
+        if isinstance(stepper, str) or isinstance(stepper, (tuple, list)):
+            stepper, _ = make_stepper(stepper, bits, seed=seed, **settings)
+        elif settings: raise TypeError(f"settings {sorted(settings)} only apply when the player makes its own stepper, not to a Stepper")
         if not isinstance(stepper, Stepper):
-            raise TypeError(f"stepper must be a Stepper or one of ['parity', 'xor'], got {type(stepper).__name__}")
+            raise TypeError(f"stepper must be a Stepper, a name from {sorted(DATASETS)} or a pair (X, y), got {type(stepper).__name__}")
         check_positive("max_stages", max_stages, integer=True)
         stages = stepper.stages_per_iteration - stepper.stage_index if stages is None else stages
         check_positive("stages", stages, integer=True)
@@ -366,11 +369,11 @@ class Player:
                 f"{self.labels[0]!r} … {self.labels[-1]!r})")
 
 # %% ../nbs/20_player.ipynb #79cf2e99
-def player(stepper="xor", # a `Stepper` (advanced in place), or 'xor' / 'parity'
+def player(dataset="xor", # a built-in problem (see `DATASETS`), your (X, y), or a `Stepper` (advanced in place)
            stages:int|None=None, # stages to record; None: to the end of the current iteration
-           **kwargs) -> Player: # more settings of `Player` (jump, pictures, dpi, speed, heading, max_stages, bits, seed)
-    "A kernel-free step-through player of `stages` stages of `stepper`."
-    return Player(stepper, stages, **kwargs)
+           **kwargs) -> Player: # `Player` settings (jump, pictures, dpi, speed, heading, max_stages) and `make_stepper`'s (model, loss, optimizer, lr, bits, seed, ...)
+    "A kernel-free step-through player of `stages` stages: the same arguments as `step_through`, or a `Stepper`."
+    return Player(dataset, stages, **kwargs)
 
 # %% ../nbs/20_player.ipynb #14a58b6e
 def _save_html(self, path, # the file to write

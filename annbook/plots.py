@@ -296,7 +296,7 @@ class RowTableView:
     def __init__(self, st:Stepper, # the stepper to draw
                  ax, # a matplotlib Axes
                  max_rows:int=12, # rows shown at once
-                 max_inputs:int=5): # input columns shown (then '…')
+                 max_inputs:int=4): # input columns shown (then '…')
         self.st, self.ax, self.relayout = st, ax, False
         self.kind, self.k = task_of(st.y)
         self.n, d = len(st.X), st.X.shape[1]
@@ -314,6 +314,7 @@ class RowTableView:
         self.frame = Rectangle((-0.5, -0.5), self.cols, 1, fill=False, edgecolor=HIGHLIGHT, linewidth=2.5, zorder=5)
         ax.add_patch(self.frame)
         self.title = ax.set_title("", fontsize=9)
+        self.width = 0.42 * self.cols + 0.2   # inches that keep the columns apart at fontsize 8
         self.target = classes(st.y) if self.kind != "regression" else np.asarray(st.y, dtype=float)[:, 0]
         self._key = self._pkey = None
         self.update()
@@ -336,7 +337,7 @@ class RowTableView:
         d = st.X.shape[1]
         for r, cells in enumerate(self.cells):
             i = first + r
-            vals = [str(i)] + [f"{st.X[i, j]:.3g}" for j in self.inputs] + (["…"] if d > len(self.inputs) else [])
+            vals = [str(i)] + [f"{st.X[i, j]:.2g}" for j in self.inputs] + (["…"] if d > len(self.inputs) else [])
             if self.kind == "regression":
                 vals += [f"{self.target[i]:.3g}", f"{self.p[i, 0]:.3g}", f"{self.p[i, 0] - self.target[i]:+.2g}"]
             else:
@@ -544,7 +545,9 @@ class StepperPictures:
         if self.kind is DecisionBoundaryView:
             self.data = DecisionBoundaryView(st, self.figures["data"].add_axes((0.22, 0.15, 0.74, 0.75)), resolution)
         elif self.kind is TruthTableView: self.data = TruthTableView(st, self.figures["data"].add_axes((0.13, 0.08, 0.84, 0.84)))
-        elif self.kind is RowTableView: self.data = RowTableView(st, self.figures["data"].add_axes((0.01, 0.01, 0.98, 0.9)))
+        elif self.kind is RowTableView:
+            self.data = RowTableView(st, self.figures["data"].add_axes((0.01, 0.01, 0.98, 0.9)))
+            self.figures["data"].set_figwidth(max(3.4, self.data.width))
         else: self.data = self.kind(st, self.figures["data"].add_axes((0.22, 0.15, 0.74, 0.75)))
         f = self.figures["curves"]
         self.loss = LossView(st, f.add_axes((0.065, 0.23, 0.37, 0.64)))

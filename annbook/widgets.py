@@ -11,7 +11,7 @@ import ipywidgets as W
 from IPython.display import display
 from .layers import ACTIVATIONS
 from .losses import LOSSES
-from .presets import MODES, OPTIMIZER_LR, default_hidden, make_stepper, parse_hidden
+from .presets import DATASETS, MODES, OPTIMIZER_LR, PRESETS, default_hidden, make_stepper, parse_hidden
 from .plots import StepperPictures
 from .panel import stage_html
 
@@ -37,23 +37,31 @@ def _safe(method):
 # %% ../nbs/19_widgets.ipynb #5ffa1dcd
 class Dashboard:
     "An ipywidgets dashboard to step through the training of a small network (see `step_through`)."
-    def __init__(self, dataset:str="xor", bits:int=4, hidden=None, activation:str="sigmoid", loss:str="sse",
-                 optimizer:str="sgd", lr:float|None=None, seed:int=0, init:str="glorot", mode:str="batch",
+    def __init__(self, dataset="xor", bits:int=4, hidden=None, activation:str|None=None, loss:str|None=None,
+                 optimizer:str|None=None, lr:float|None=None, seed:int=0, init:str="glorot", mode:str="batch",
                  example:int=0, speed:int=4, # Play speed, stages per second (1 to 20)
-                 dpi:int=80): # resolution of the pictures
+                 dpi:int=80, # resolution of the pictures
+                 model=None): # your own `Sequential`, trained in place (a copy of it is kept for restarts)
         self._quiet, self.last_error, self.dpi = True, None, dpi
-        st, notes = make_stepper(dataset, bits, hidden, activation, loss, optimizer, lr, seed, init, mode, example)
-        hidden = st.model.sizes[1:-1]   # the widths make_stepper used (its default when hidden is None)
+        st, notes = make_stepper(dataset, bits, hidden, activation, loss, optimizer, lr, seed, init, mode, example, model=model)
+        self._data = None if isinstance(dataset, str) else dataset   # your (X, y), shown as 'your data'
+        self._model0 = None if model is None else model.copy()       # your model as it was, for restarts
+        name = st.dataset
+        p_hidden, p_act, p_loss, p_opt = PRESETS[name]
+        hidden = _hidden_of(st)
+        activation = activation or getattr(st.model, "hidden", None) or p_act
+        optimizer = optimizer or p_opt
         c = lambda w, name: w.add_class(f"annbook-{name}")
         lay = W.Layout(width="265px")
         style = {"description_width": "95px"}
+        data_options = [(label, key) for key, label in DATASETS.items()] + ([("your data", "yours")] if self._data is not None else [])
         self.controls = {
-            "dataset": W.Dropdown(options=[("XOR", "xor"), ("N-bit parity", "parity")], value=dataset, description="data"),
+            "dataset": W.Dropdown(options=data_options, value=name, description="data"),
             "bits": W.IntSlider(value=bits, min=2, max=8, description="parity bits"),
             "hidden": W.Text(value=", ".join(map(str, hidden)), description="hidden", continuous_update=False,
                              placeholder="e.g. 4 or 8, 4"),
             "activation": W.Dropdown(options=list(ACTIVATIONS), value=activation, description="activation"),
-            "loss": W.Dropdown(options=list(LOSSES), value=loss, description="loss"),
+            "loss": W.Dropdown(options=list(LOSSES), value=st.loss.name, description="loss"),
             "optimizer": W.Dropdown(options=list(OPTIMIZER_LR), value=optimizer, description="optimizer"),
             "lr": W.FloatLogSlider(value=st.lr, base=10, min=-4, max=1, step=0.05, description="learning rate",
                                    readout_format=".3g"),
@@ -65,7 +73,8 @@ class Dashboard:
         for name, w in self.controls.items():
             c(w, name); w.layout, w.style = lay, style
             w.observe(functools.partial(self._on_control, name), names="value")
-        self.controls["bits"].disabled = dataset != "parity"
+        self.controls["bits"].disabled = name != "parity"
+        for k in ("hidden", "activation", "seed", "init"): self.controls[k].disabled = self._model0 is not None   # your model's own
         B = lambda text, name, tip, icon="": c(W.Button(description=text, tooltip=tip, icon=icon, layout=W.Layout(width="auto")), name)
         self.next_stage = B("Next stage", "next-stage", "Do the next stage", "step-forward")
         self.back = B("Back", "back", "Undo the last stage exactly", "step-backward")
@@ -88,9 +97,18 @@ class Dashboard:
         self.stage = c(W.HTMLMath(layout=W.Layout(min_height="200px", overflow="auto", max_width="100%")), "stage")
         self.images = {k: c(W.Image(format="png"), k) for k in ("network", "data", "curves")}
         self.marker = c(W.Label(), "figure-marker")
+        self.edit_param = c(W.Dropdown(description="set weight", layout=W.Layout(width="190px"), style={"description_width": "80px"}), "edit-param")
+        self.edit_row = c(W.BoundedIntText(min=0, max=0, description="row", layout=W.Layout(width="120px"), style={"description_width": "30px"}), "edit-row")
+        self.edit_col = c(W.BoundedIntText(min=0, max=0, description="col", layout=W.Layout(width="120px"), style={"description_width": "30px"}), "edit-col")
+        self.edit_value = c(W.FloatText(description="to", layout=W.Layout(width="150px"), style={"description_width": "20px"}), "edit-value")
+        self.edit_button = c(W.Button(description="Set", tooltip="Set this entry; the current iteration is recomputed with it (Back undoes it)",
+                                      layout=W.Layout(width="auto")), "edit-set")
+        self.edit_param.observe(self._on_edit_target, names="value"); self.edit_row.observe(self._on_edit_target, names="value")
+        self.edit_col.observe(self._on_edit_target, names="value"); self.edit_button.on_click(self._on_edit)
         self._layout()
         self._install(st, _describe_network(st, init, seed) + " " + " ".join(notes))
         self._quiet = False
+        self._on_edit_target()
 
     def _ipython_display_(self): display(self.widget)
 
@@ -104,10 +122,12 @@ def _dashboard_layout(self):
     buttons = W.HBox([self.back, self.next_stage, self.next_iteration, self.next_epoch, self.run_100, self.reset,
                       self.play, self.speed], layout=W.Layout(flex_flow="row wrap", align_items="center"))
     pictures = W.HBox([self.images["network"], self.images["data"]], layout=W.Layout(flex_flow="row wrap"))
+    editor = W.HBox([self.edit_param, self.edit_row, self.edit_col, self.edit_value, self.edit_button],
+                    layout=W.Layout(flex_flow="row wrap", align_items="center"))
     self.widget = W.VBox([W.HTML("<b>Problem and network</b> (changing these starts again; the learning rate "
                                  "and the chosen row apply at once)"), settings, buttons,
                           W.HBox([self.counter, self.marker], layout=W.Layout(justify_content="space-between")),
-                          self.status, self.error, pictures, self.stage, self.images["curves"]],
+                          self.status, self.error, pictures, editor, self.stage, self.images["curves"]],
                          layout=W.Layout(max_width="1000px")).add_class("annbook-dashboard")
 
 Dashboard._layout = _dashboard_layout
@@ -122,6 +142,10 @@ def _install(self, st, status):
         f = self.pics.figures[name]
         img.layout.width = f"{int(f.get_figwidth() * f.dpi)}px"
     self.status.value = status
+    self._quiet = True
+    try: self.edit_param.options = st.param_names
+    finally: self._quiet = False
+    self._on_edit_target()
     self._refresh(all_figures=True)
 
 def _refresh(self, all_figures=False):
@@ -151,7 +175,7 @@ def _on_back(self, _=None):
     undone = self.st.back()
     self.status.value = html.escape(self.st.message)
     self._sync_lr()
-    if undone is not None: self._refresh()
+    if undone is not None: self._refresh(); self._on_edit_target()
 
 @_safe
 def _on_reset(self, _=None):
@@ -178,6 +202,35 @@ def _sync_lr(self):
 for _f in (_on_next_stage, _on_next_iteration, _on_next_epoch, _on_run_100, _on_back, _on_reset, _on_play, _on_speed, _sync_lr):
     setattr(Dashboard, _f.__name__, _f)
 
+# %% ../nbs/19_widgets.ipynb #ed1e0002
+def _edit_entry(self):
+    "The parameter array and the (row, col) or (i,) index the editor points at."
+    p = self.st.model.parameters()[self.st.param_names.index(self.edit_param.value)]
+    return p, ((self.edit_row.value, self.edit_col.value) if p.ndim == 2 else (self.edit_row.value,))
+
+@_safe
+def _on_edit_target(self, _=None):
+    "Fit the row and column boxes to the chosen parameter and show the entry's value."
+    if self.edit_param.value is None: return
+    p = self.st.model.parameters()[self.st.param_names.index(self.edit_param.value)]
+    self._quiet = True
+    try:
+        self.edit_row.max = p.shape[0] - 1
+        self.edit_col.max = p.shape[1] - 1 if p.ndim == 2 else 0
+        self.edit_col.disabled = p.ndim != 2
+        p, idx = self._edit_entry()
+        self.edit_value.value = float(p[idx])
+    finally: self._quiet = False
+
+@_safe
+def _on_edit(self, _=None):
+    p, idx = self._edit_entry()
+    self.st.edit(self.edit_param.value, idx, self.edit_value.value)
+    self.status.value = html.escape(self.st.message)
+    self._refresh()
+
+Dashboard._edit_entry, Dashboard._on_edit_target, Dashboard._on_edit = _edit_entry, _on_edit_target, _on_edit
+
 # %% ../nbs/19_widgets.ipynb #bac39f9b
 @_safe
 def _on_control(self, name, change):
@@ -193,31 +246,54 @@ def _on_control(self, name, change):
         self.status.value = f"{where}{when}; training continues."
         self._refresh()
         return
+    if self._model0 is not None and name in ("hidden", "activation", "seed", "init"):
+        self._set(ctl[name], change["old"])
+        raise ValueError(f"{name} belongs to your model, which this dashboard trains as it is: build the dashboard "
+                         "with another model (or without one) to change it")
+    before = {k: ctl[k].value for k in ctl}; before[name] = change["old"]
     try:
-        if name in ("dataset", "bits"):
-            ds, bits = ctl["dataset"].value, ctl["bits"].value
-            old = default_hidden(change["old"], bits) if name == "dataset" else default_hidden(ds, change["old"])
-            if parse_hidden(ctl["hidden"].value) == old:   # not edited: follow the default of the new data
-                self._set(ctl["hidden"], ", ".join(map(str, default_hidden(ds, bits))))
+        if name in ("dataset", "bits"): self._follow_preset(before)
         if name == "dataset": ctl["bits"].disabled = change["new"] != "parity"
         if name == "optimizer": self._set(ctl["lr"], OPTIMIZER_LR[change["new"]])
         if name in ("dataset", "bits"): self._set(ctl["example"], 0)
-        new, notes = make_stepper(ctl["dataset"].value, ctl["bits"].value, parse_hidden(ctl["hidden"].value),
-                                  ctl["activation"].value, ctl["loss"].value, ctl["optimizer"].value, ctl["lr"].value,
-                                  ctl["seed"].value, ctl["init"].value, ctl["mode"].value, ctl["example"].value)
+        ds = ctl["dataset"].value
+        mine = self._model0 is not None
+        new, notes = make_stepper(self._data if ds == "yours" else ds, ctl["bits"].value,
+                                  None if mine else parse_hidden(ctl["hidden"].value), None if mine else ctl["activation"].value,
+                                  ctl["loss"].value, ctl["optimizer"].value, ctl["lr"].value, ctl["seed"].value,
+                                  ctl["init"].value, ctl["mode"].value, ctl["example"].value,
+                                  model=self._model0.copy() if mine else None)
     except Exception:
-        self._set(ctl[name], change["old"])
-        if name == "dataset": ctl["bits"].disabled = change["old"] != "parity"
+        for k, v in before.items(): self._set(ctl[k], v)   # every control as it was, the current training kept
+        ctl["bits"].disabled = before["dataset"] != "parity"
         raise
     ctl["example"].max = new.n_rows - 1
     lost = (f" The previous run ({st.iteration} iteration{'s' * (st.iteration != 1)}, "
             f"last loss {st.history['loss'][-1]:.4g}) was discarded." if st.history["loss"] else "")
+    start = "your model's initial weights" if self._model0 is not None else "new initial weights"
     self._install(new, f"Changed {name} from {change['old']!r} to {change['new']!r}: training starts again "
-                       f"from new initial weights.{lost} " + " ".join(notes))
+                       f"from {start}.{lost} " + " ".join(notes))
+
+def _follow_preset(self, before):
+    "After the data changed: the settings the user left at the old data's preset follow the new data's preset."
+    ctl = self.controls
+    old, new = before["dataset"], ctl["dataset"].value
+    for k, j in (("hidden", 0), ("activation", 1), ("loss", 2), ("optimizer", 3)):
+        was = PRESETS[old][j] if old != "parity" or k != "hidden" else (2 * before["bits"],)
+        now = PRESETS[new][j] if new != "parity" or k != "hidden" else (2 * ctl["bits"].value,)
+        if k == "hidden":
+            if was is None or now is None or parse_hidden(before["hidden"]) != tuple(was): continue
+            self._set(ctl["hidden"], ", ".join(map(str, now)))
+        elif was is not None and now is not None and before[k] == was: self._set(ctl[k], now)
+    if ctl["optimizer"].value != before["optimizer"]: self._set(ctl["lr"], OPTIMIZER_LR[ctl["optimizer"].value])
+
+def _hidden_of(st):
+    "The widths of the hidden layers of the stepper's network (its weight layers but the last)."
+    return [l.params["W"].shape[1] for l in st.layers if getattr(l.params.get("W"), "ndim", 0) == 2][:-1]
 
 def _describe_network(st, init, seed):
     "One line about the network a stepper trains."
-    sizes = " → ".join(map(str, st.model.sizes))
+    sizes = " → ".join(map(str, [st.X.shape[1], *_hidden_of(st), st.model.n_outputs]))
     return f"A new {sizes} network, {init} initial weights (seed {seed}), trained with {type(st.loss).__name__} and {st.optimizer.display_name} (learning rate {st.lr:g})."
 
 def _set(self, widget, value):
@@ -226,11 +302,15 @@ def _set(self, widget, value):
     try: widget.value = value
     finally: self._quiet = False
 
-Dashboard._on_control, Dashboard._set = _on_control, _set
+Dashboard._on_control, Dashboard._set, Dashboard._follow_preset = _on_control, _set, _follow_preset
 
 # %% ../nbs/19_widgets.ipynb #20243011
-def step_through(dataset:str="xor", # 'xor' or 'parity'
+def step_through(dataset="xor", # a built-in problem (see `DATASETS`: xor, parity, circles, moons, spiral, blobs, sine) or your (X, y)
+                 *, model=None, # your own `Sequential` (default: the preset network for the data)
+                 loss:str|None=None, # a loss name; None: the preset's
+                 optimizer:str|None=None, # 'sgd', 'momentum', 'rmsprop' or 'adam'; None: the preset's
+                 lr:float|None=None, # learning rate; None: the optimizer's usual one
                  bits:int=4, # parity: number of input bits, 2 to 8
-                 **kw) -> Dashboard: # other settings of `Dashboard` (hidden, activation, loss, optimizer, lr, seed, init, mode, example, speed)
-    "A dashboard to step through the training of a network on XOR or N-bit parity."
-    return Dashboard(dataset, bits, **kw)
+                 **kw) -> Dashboard: # other settings of `Dashboard` (hidden, activation, seed, init, mode, example, speed, dpi)
+    "A dashboard to step through the training of a network on a built-in problem or your own data."
+    return Dashboard(dataset, bits, loss=loss, optimizer=optimizer, lr=lr, model=model, **kw)
