@@ -253,24 +253,34 @@ class Stepper:
         if e is not None and e.steps == self._steps and self._snaps[-1] is e._new:   # the last action was this edit
             self._edits.pop()
             self._snaps[-1] = e._old
-            self._replay_iteration(self._index)
+            self._goto(self._steps)
             self.message = f"Went back: undid the edit of {e.where} (it is {e.before:.6g} again)."
             return e
         if self._steps == 0:
             self.message = "Already at the start: there is nothing to go back to."
             return None
-        undone, target, per = self.last, self._steps - 1, len(self.plan)
-        start = 0 if target == 0 else (target - 1) // per * per   # stages done when the iteration holding `target` began
+        undone = self.last
+        if undone is None:   # at the start of an iteration whose first state was set by an edit: see the stage first
+            self._goto(self._steps, exact=False); undone = self.last
+        if undone is None or not self._goto(self._steps - 1):
+            self.message = f"Cannot go back further: only the last {self._snaps.maxlen - 1} iterations are kept (max_undo)."
+            return None
+        self.message = f"Went back one stage (undid: {undone.title})."
+        return undone
+
+    def _goto(self, target:int, exact:bool=True) -> bool:
+        "Come to exactly `target` stages done, from the latest kept snapshot it can start from; False if none is kept."
+        per = len(self.plan)
+        edited = {id(e._new) for e in self._edits}   # a state set by an edit cannot be replayed: load it as it is
+        if exact and any(s["steps"] == target and id(s) in edited for s in self._snaps): start = target
+        else: start = 0 if target == 0 else (target - 1) // per * per   # stages done when the iteration holding `target` began
         if not any(s["steps"] == start for s in self._snaps):
-            if any(s["steps"] == target for s in self._snaps): start = target   # exact state, but no record of the stage
-            else:
-                self.message = f"Cannot go back further: only the last {self._snaps.maxlen - 1} iterations are kept (max_undo)."
-                return None
+            if not any(s["steps"] == target for s in self._snaps): return False
+            start = target   # the exact state, but no record of the stage
         while self._snaps[-1]["steps"] > start: self._snaps.pop()
         self._load(self._snaps[-1])
         for _ in range(target - start): self.step()
-        self.message = f"Went back one stage (undid: {undone.title})."
-        return undone
+        return True
 
     def edit(self, name:str, # a parameter's name as the stages show it, e.g. 'W1' or 'b2' (see `param_names`)
              index, # the entry: (row, column) of a weight matrix, or the position in a bias vector

@@ -239,9 +239,9 @@ def test_bad_settings(kwargs, exc, msg):
 
 
 def test_bad_stepper():
-    with pytest.raises(ValueError, match=r"stepper must be one of \['parity', 'xor'\], got 'moons'"):
-        player("moons")
-    with pytest.raises(TypeError, match="stepper must be a Stepper or one of"):
+    with pytest.raises(ValueError, match=r"dataset must be one of \['blobs', 'circles', 'moons', 'parity', 'sine', 'spiral', 'xor'\], got 'iris'"):
+        player("iris")
+    with pytest.raises(TypeError, match="stepper must be a Stepper, a name from"):
         player(MLP([2, 2, 1]))
     with pytest.raises(ValueError, match="bits must be an int from 2 to 8, got 0"):
         player("parity", bits=0)
