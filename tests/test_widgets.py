@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 import annbook.widgets
+from annbook.model import MLP
 from annbook.panel import stage_html
 from annbook.plots import network_state
 from annbook.presets import make_stepper
@@ -218,3 +219,63 @@ def test_the_dashboard_uses_the_shared_builder_and_panel():
     assert d.controls["hidden"].value == "6" and d.stage.value == stage_html(d.st)
     d.next_stage.click(); st.step()
     assert d.stage.value == stage_html(st)
+
+
+# ------------------------------------------------------------------ any data, your model, editing a weight
+
+@pytest.mark.parametrize("dataset", ["xor", "parity", "circles", "moons", "spiral", "blobs", "sine"])
+def test_every_built_in_problem_through_one_iteration_and_back(dataset):
+    d = step_through(dataset)
+    start = [p.copy() for p in d.st.model.parameters()]
+    pictures = {k: v.value for k, v in d.images.items()}
+    d.next_iteration.click()
+    assert d.st.iteration == 1 and d.error.value == ""
+    assert d.images["network"].value != pictures["network"] and d.images["data"].value != pictures["data"]
+    for _ in range(d.st.stages_per_iteration): d.back.click()
+    assert d.st.steps == 0 and all(np.array_equal(a, b) for a, b in zip(d.st.model.parameters(), start))
+    assert d.error.value == ""
+
+
+def test_your_arrays_and_your_model_multiclass_and_regression():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 3))
+    for y, loss, kind in [(np.arange(40) % 4, "softmax_ce", "RowTableView"), (X[:, :1] * 2 + 1, "mse", "PredTrueView"),
+                          ((X[:, :1] > 0).astype(float), "bce", "RowTableView")]:
+        d = step_through((X, y))
+        assert d.controls["dataset"].value == "yours" and d.controls["loss"].value == loss
+        assert type(d.pics.data).__name__ == kind and "Your data: 40 rows, 3 inputs" in d.status.value
+        d.next_iteration.click(); d.back.click()
+        assert d.st.last.kind == "backward" and d.error.value == ""
+    mine = MLP([3, 5, 4], hidden="tanh", output="identity", seed=0)
+    d = step_through((X, np.arange(40) % 4), model=mine)
+    assert d.st.model is mine
+    d.controls["hidden"].value = "9"   # your model's own: refused, nothing lost
+    assert "belongs to your model" in d.error.value and d.controls["hidden"].value == "5" and d.st.model is mine
+
+
+def test_an_edited_weight_goes_through_the_following_stages_and_back():
+    d = step_through("parity", bits=3, example=5)
+    for _ in range(2): d.next_stage.click()
+    z_before = d.st.records[0].out.copy()
+    d.edit_param.value = "W1"; d.edit_row.value = 2; d.edit_col.value = 3; d.edit_value.value = -4.0
+    d.edit_button.click()
+    assert d.st.records[0].params["W"][2, 3] == -4.0 and not np.array_equal(d.st.records[0].out, z_before)
+    for _ in range(d.st.stages_per_iteration - 2): d.next_stage.click()   # the rest of the iteration uses it
+    assert d.st.last.kind == "update" and d.st.last.before["W1"][2, 3] == -4.0
+    while d.st.steps > 2: d.back.click()
+    d.back.click()   # the edit
+    assert "undid the edit" in d.status.value and np.array_equal(d.st.records[0].out, z_before)
+
+
+@pytest.mark.parametrize("args, kw, msg", [
+    ((np.array([[np.nan, 1.0]]), np.array([1])), {}, "X contains NaN or inf"),
+    ((np.ones((3, 2)), np.array([0, 1])), {}, "X has 3 rows but y has 2"),
+    ((np.ones((2, 2)), np.array([[0.0], [np.inf]])), {}, "y contains NaN or inf"),
+    ((np.ones((4, 2)), np.array([0, 1, 2, 1])), dict(loss="bce"), "is for two classes, but the data has 3"),
+    ((np.ones((4, 2)), np.array([0, 1, 1, 0])), dict(model=MLP([3, 2, 1])), "model expects 3 inputs but X has 2 columns"),
+    ((np.ones((4, 2)), np.array([0.5, 1, 1, 0])), {}, "y of shape (n,) must hold class labels"),
+])
+def test_bad_data_is_refused_before_any_widget_is_built(args, kw, msg):
+    with pytest.raises((ValueError, TypeError)) as e:
+        step_through(args, **kw)
+    assert msg in str(e.value)
