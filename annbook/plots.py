@@ -174,8 +174,25 @@ def _network_update(self) -> bool:
 
 NetworkView.update = _network_update
 
+# %% ../nbs/17_plots.ipynb #7ab10021
+class _DataView:
+    "What the pictures of the data share: redraw what depends on the weights only when they changed, then mark the chosen row."
+    relayout = False
+    _key = _pkey = None
+    def update(self) -> bool:
+        "Redraw for the current weights and chosen row; True if anything changed."
+        st = self.st
+        pkey = params_key(st); key = (pkey, st.row)
+        if key == self._key: return False
+        if pkey != self._pkey: self._weights_changed(st)
+        self._row_changed(st)
+        self._key, self._pkey = key, pkey
+        return True
+    def _weights_changed(self, st): raise NotImplementedError
+    def _row_changed(self, st): raise NotImplementedError
+
 # %% ../nbs/17_plots.ipynb #1cc25371
-class DecisionBoundaryView:
+class DecisionBoundaryView(_DataView):
     "The model's probability over the plane with the data points; for data with 2 inputs."
     def __init__(self, st:Stepper, # the stepper to draw (X with 2 columns)
                  ax, # a matplotlib Axes
@@ -201,7 +218,6 @@ class DecisionBoundaryView:
         self.ring = ax.scatter(np.empty(0), np.empty(0), s=330, facecolors="none", edgecolors=HIGHLIGHT, linewidths=3, zorder=2)
         self.contour, self.title = None, ax.set_title("", fontsize=9)
         ax.set_xlabel("$x_1$"); ax.set_ylabel("$x_2$")
-        self._key = self._pkey = None
         self.update()
 
     @property
@@ -210,29 +226,25 @@ class DecisionBoundaryView:
         return [self.img, *([self.contour] if self.contour is not None else []), self.points, self.wrong, self.ring,
                 self.title, *self.ax.spines.values()]
 
-    def update(self) -> bool:
-        "Recompute the grid if the weights changed and move the ring to the chosen row; True if anything changed."
-        st = self.st
-        pkey = params_key(st)
-        key = (pkey, st.row)
-        if key == self._key: return False
-        if pkey != self._pkey:
-            p = probabilities(st, self.grid)
-            img = p[:, 0] if p.shape[1] == 1 else p.argmax(axis=1) / (p.shape[1] - 1) if p.shape[1] == 2 else p.argmax(axis=1)
-            self.img.set_data(img.reshape(self.shape))
-            if self.contour is not None: self.contour.remove(); self.contour = None
-            if p.shape[1] == 1 and img.min() < 0.5 < img.max():
-                self.contour = self.ax.contour(self.gx, self.gy, img.reshape(self.shape), levels=[0.5], colors="k", linewidths=1)
-            self.pred = classes(probabilities(st, st.X))
-            wrong = self.pred != self.target
-            self.wrong.set_offsets(st.X[wrong] if wrong.any() else np.empty((0, 2)))
-            self.title.set_text(f"decision boundary · {int((~wrong).sum())}/{len(wrong)} right")
+    def _weights_changed(self, st):
+        "Recompute the probability over the grid, the crosses on wrong predictions and the title."
+        p = probabilities(st, self.grid)
+        img = p[:, 0] if p.shape[1] == 1 else p.argmax(axis=1) / (p.shape[1] - 1) if p.shape[1] == 2 else p.argmax(axis=1)
+        self.img.set_data(img.reshape(self.shape))
+        if self.contour is not None: self.contour.remove(); self.contour = None
+        if p.shape[1] == 1 and img.min() < 0.5 < img.max():
+            self.contour = self.ax.contour(self.gx, self.gy, img.reshape(self.shape), levels=[0.5], colors="k", linewidths=1)
+        self.pred = classes(probabilities(st, st.X))
+        wrong = self.pred != self.target
+        self.wrong.set_offsets(st.X[wrong] if wrong.any() else np.empty((0, 2)))
+        self.title.set_text(f"decision boundary · {int((~wrong).sum())}/{len(wrong)} right")
+
+    def _row_changed(self, st):
+        "Move the ring to the chosen row."
         self.ring.set_offsets(st.X[[st.row]])
-        self._key, self._pkey = key, pkey
-        return True
 
 # %% ../nbs/17_plots.ipynb #aafa3e51
-class TruthTableView:
+class TruthTableView(_DataView):
     "The truth table with the model's prediction and right/wrong for each row."
     def __init__(self, st:Stepper, # the stepper to draw
                  ax, # a matplotlib Axes
@@ -262,7 +274,6 @@ class TruthTableView:
         ax.set_xticks(range(b + 3), [f"$x_{{{j+1}}}$" for j in range(b)] + ["$y$", r"$\hat y$", "ok"], fontsize=7)
         ax.set_yticks(range(n) if self.text else [], [str(i) for i in range(n)] if self.text else [], fontsize=7)
         self.title = ax.set_title("", fontsize=9)
-        self._key = self._pkey = None
         self.update()
 
     @property
@@ -270,28 +281,25 @@ class TruthTableView:
         "The artists `update` changes."
         return [self.img, *(t for pair in self.cells.values() for t in pair), self.frame, self.title]
 
-    def update(self) -> bool:
-        "Recompute predictions if the weights changed and move the frame to the chosen row; True if anything changed."
-        st = self.st
-        pkey = params_key(st); key = (pkey, st.row)
-        if key == self._key: return False
-        if pkey != self._pkey:
-            p = probabilities(st, st.X)
-            self.proba = p[:, 0] if p.shape[1] == 1 else p.max(axis=1)
-            self.pred = classes(p)
-            right = self.pred == self.target
-            self.rgba[:, 0] = PROBA_CMAP(np.clip(self.proba, 0, 1)) if p.shape[1] == 1 else to_rgba(GREY)
-            self.rgba[:, 1] = np.where(right[:, None], to_rgba(RIGHT, 0.55), to_rgba(WRONG, 0.55))
-            self.img.set_data(self.rgba)
-            for i, (tp, tr) in self.cells.items():
-                tp.set_text(f"{self.proba[i]:.2f}"); tr.set_text("✓" if right[i] else "✗")
-            self.title.set_text(f"truth table · {int(right.sum())}/{self.n} right")
+    def _weights_changed(self, st):
+        "Recompute the predictions, the right/wrong column and the title."
+        p = probabilities(st, st.X)
+        self.proba = p[:, 0] if p.shape[1] == 1 else p.max(axis=1)
+        self.pred = classes(p)
+        right = self.pred == self.target
+        self.rgba[:, 0] = PROBA_CMAP(np.clip(self.proba, 0, 1)) if p.shape[1] == 1 else to_rgba(GREY)
+        self.rgba[:, 1] = np.where(right[:, None], to_rgba(RIGHT, 0.55), to_rgba(WRONG, 0.55))
+        self.img.set_data(self.rgba)
+        for i, (tp, tr) in self.cells.items():
+            tp.set_text(f"{self.proba[i]:.2f}"); tr.set_text("✓" if right[i] else "✗")
+        self.title.set_text(f"truth table · {int(right.sum())}/{self.n} right")
+
+    def _row_changed(self, st):
+        "Move the frame to the chosen row."
         self.frame.set_y(st.row - 0.5)
-        self._key, self._pkey = key, pkey
-        return True
 
 # %% ../nbs/17_plots.ipynb #7ab10002
-class RowTableView:
+class RowTableView(_DataView):
     "A window of rows around the chosen one: inputs, target, prediction, right or wrong (or the error, for a regression)."
     def __init__(self, st:Stepper, # the stepper to draw
                  ax, # a matplotlib Axes
@@ -316,7 +324,6 @@ class RowTableView:
         self.title = ax.set_title("", fontsize=9)
         self.width = 0.42 * self.cols + 0.2   # inches that keep the columns apart at fontsize 8
         self.target = classes(st.y) if self.kind != "regression" else np.asarray(st.y, dtype=float)[:, 0]
-        self._key = self._pkey = None
         self.update()
 
     @property
@@ -324,15 +331,14 @@ class RowTableView:
         "The artists `update` changes."
         return [*(t for row in self.cells for t in row), self.frame, self.title]
 
-    def update(self) -> bool:
-        "Show the window around the chosen row with the current predictions; True if anything changed."
-        st = self.st
-        pkey = params_key(st); key = (pkey, st.row)
-        if key == self._key: return False
-        if pkey != self._pkey:
-            self.p = probabilities(st, st.X)
-            if self.kind == "regression": self.right = np.abs(self.p[:, 0] - self.target)
-            else: self.right = classes(self.p) == self.target
+    def _weights_changed(self, st):
+        "Recompute the predictions and whether each is right (or its error)."
+        self.p = probabilities(st, st.X)
+        if self.kind == "regression": self.right = np.abs(self.p[:, 0] - self.target)
+        else: self.right = classes(self.p) == self.target
+
+    def _row_changed(self, st):
+        "Show the window of rows around the chosen one, framed."
         first = int(np.clip(st.row - self.rows // 2, 0, self.n - self.rows))
         d = st.X.shape[1]
         for r, cells in enumerate(self.cells):
@@ -354,11 +360,9 @@ class RowTableView:
             self.title.set_text(f"rows {first}–{first + self.rows - 1} of {self.n} · mean |error| {float(self.right.mean()):.3g}")
         else:
             self.title.set_text(f"rows {first}–{first + self.rows - 1} of {self.n} · {int(self.right.sum())}/{self.n} right")
-        self._key, self._pkey = key, pkey
-        return True
 
 # %% ../nbs/17_plots.ipynb #7ab10006
-class CurveView:
+class CurveView(_DataView):
     "For a regression with one input: the data, the network's curve over their range, the chosen row ringed."
     def __init__(self, st:Stepper, ax, resolution:int=200):
         self.st, self.ax, self.relayout = st, ax, False
@@ -373,26 +377,22 @@ class CurveView:
         ax.set_xlim(self.grid[0, 0], self.grid[-1, 0]); ax.set_ylim(*self.ylim)
         ax.set_xlabel("$x$"); ax.set_ylabel("$y$")
         self.title = ax.set_title("", fontsize=9)
-        self._key = self._pkey = None
         self.update()
 
     @property
     def dynamic(self) -> list: return [self.line, self.ring, self.title]
 
-    def update(self) -> bool:
-        "Redraw the curve if the weights changed and move the ring; True if anything changed."
-        st = self.st
-        pkey = params_key(st); key = (pkey, st.row)
-        if key == self._key: return False
-        if pkey != self._pkey:
-            self.line.set_data(self.grid[:, 0], np.clip(probabilities(st, self.grid)[:, 0], *self.ylim))
-            err = probabilities(st, st.X)[:, 0] - np.asarray(st.y, dtype=float)[:, 0]
-            self.title.set_text(f"the fitted curve · mean squared error {float((err * err).mean()):.3g}")
-        self.ring.set_offsets([[st.X[st.row, 0], float(np.asarray(st.y)[st.row, 0])]])
-        self._key, self._pkey = key, pkey
-        return True
+    def _weights_changed(self, st):
+        "Redraw the curve and the title."
+        self.line.set_data(self.grid[:, 0], np.clip(probabilities(st, self.grid)[:, 0], *self.ylim))
+        err = probabilities(st, st.X)[:, 0] - np.asarray(st.y, dtype=float)[:, 0]
+        self.title.set_text(f"the fitted curve · mean squared error {float((err * err).mean()):.3g}")
 
-class PredTrueView:
+    def _row_changed(self, st):
+        "Move the ring to the chosen row."
+        self.ring.set_offsets([[st.X[st.row, 0], float(np.asarray(st.y)[st.row, 0])]])
+
+class PredTrueView(_DataView):
     "For a regression with several inputs or outputs: predicted against true for every row (the first output)."
     def __init__(self, st:Stepper, ax):
         self.st, self.ax, self.relayout = st, ax, False
@@ -404,24 +404,20 @@ class PredTrueView:
         self.ring = ax.scatter(np.empty(0), np.empty(0), s=160, facecolors="none", edgecolors=HIGHLIGHT, linewidths=2.5, zorder=4)
         ax.set_xlim(*self.lim); ax.set_ylim(*self.lim); ax.set_xlabel("true $y$"); ax.set_ylabel(r"predicted $\hat y$")
         self.title = ax.set_title("", fontsize=9)
-        self._key = self._pkey = None
         self.update()
 
     @property
     def dynamic(self) -> list: return [self.points, self.ring, self.title]
 
-    def update(self) -> bool:
-        "Move the points to the current predictions and the ring to the chosen row; True if anything changed."
-        st = self.st
-        pkey = params_key(st); key = (pkey, st.row)
-        if key == self._key: return False
-        if pkey != self._pkey:
-            self.pred = np.clip(probabilities(st, st.X)[:, 0], *self.lim)
-            self.points.set_offsets(np.column_stack([self.y, self.pred]))
-            self.title.set_text(f"predicted against true · {len(self.y)} rows")
+    def _weights_changed(self, st):
+        "Move the points to the current predictions."
+        self.pred = np.clip(probabilities(st, st.X)[:, 0], *self.lim)
+        self.points.set_offsets(np.column_stack([self.y, self.pred]))
+        self.title.set_text(f"predicted against true · {len(self.y)} rows")
+
+    def _row_changed(self, st):
+        "Move the ring to the chosen row."
         self.ring.set_offsets([[self.y[st.row], self.pred[st.row]]])
-        self._key, self._pkey = key, pkey
-        return True
 
 # %% ../nbs/17_plots.ipynb #13a40675
 class _CurveView:
