@@ -4,11 +4,12 @@
 
 # %% ../nbs/00_core.ipynb #58e17c35
 from __future__ import annotations
+import math
 import numbers
 import numpy as np
 
 # %% auto #0
-__all__ = ['check_positive', 'check_choice', 'as_2d_float', 'check_Xy', 'get_rng']
+__all__ = ['FLOAT_DTYPES', 'check_positive', 'check_bool', 'check_dtype', 'check_choice', 'as_2d_float', 'check_Xy', 'get_rng']
 
 # %% ../nbs/00_core.ipynb #062051a2
 def check_positive(name:str, # the argument's name, used in the message
@@ -20,9 +21,27 @@ def check_positive(name:str, # the argument's name, used in the message
     ok = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, ok):
         raise TypeError(f"{name} must be {kind}, got {value!r} ({type(value).__name__})")
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+    finite = isinstance(value, numbers.Integral) or math.isfinite(value)   # any int is finite, however large (math: Fractions too)
+    if not finite or value < 0 or (value == 0 and not allow_zero):
         raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
     return value
+
+# %% ../nbs/00_core.ipynb #c0e10002
+def check_bool(name:str, # the argument's name
+               value): # the value given
+    "Return `value` as a bool if it is True or False (a Python or NumPy bool), else raise a `TypeError` naming `name`."
+    if not isinstance(value, (bool, np.bool_)): raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+FLOAT_DTYPES = ("float32", "float64")
+
+def check_dtype(name:str, # the argument's name
+                value): # 'float32', 'float64', np.float32, np.float64 or such a np.dtype
+    "`value` as `np.dtype` float32 or float64, else a `ValueError` naming `name` and the choices."
+    ok = ((isinstance(value, str) and value in FLOAT_DTYPES) or (isinstance(value, type) and value in (np.float32, np.float64))
+          or (isinstance(value, np.dtype) and value.name in FLOAT_DTYPES))
+    if not ok: raise ValueError(f"{name} must be one of {list(FLOAT_DTYPES)}, got {value!r}")
+    return np.dtype(value)
 
 # %% ../nbs/00_core.ipynb #e8699919
 def check_choice(name:str, # the argument's name

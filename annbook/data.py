@@ -9,7 +9,7 @@ import math
 import numbers
 from pathlib import Path
 import numpy as np
-from .core import check_positive, check_Xy, as_2d_float, get_rng
+from .core import check_bool, check_positive, check_Xy, as_2d_float, get_rng
 
 # %% auto #0
 __all__ = ['xor', 'parity', 'circles', 'moons', 'spiral', 'blobs', 'sine', 'one_hot', 'train_val_split', 'read_csv', 'batches']
@@ -216,7 +216,7 @@ def batches(X, # inputs, a NumPy array with one row per example
             raise TypeError(f"{name} must be a NumPy array with one row per example, got {type(a).__name__}")
     check_Xy(X, y)
     if batch_size is not None: check_positive("batch_size", batch_size, integer=True)
-    if not isinstance(shuffle, (bool, np.bool_)): raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
+    check_bool("shuffle", shuffle)
     if shuffle and batch_size is not None and not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a np.random.Generator when shuffle=True (e.g. np.random.default_rng(0)), got {rng!r}")
     return _batches(X, y, batch_size, shuffle, rng)

@@ -33,9 +33,10 @@ def numeric_grad(f, # function of `x` returning a float
 # %% ../nbs/09_gradcheck.ipynb #60da20e0
 def rel_error(a, # one gradient
               b): # another of the same shape
-    "Relative error ||a-b|| / max(||a||, ||b||) (0 when both are zero)."
+    "Relative error ||a-b|| / max(||a||, ||b||) (0 when both are zero; inf when either holds NaN or inf: never a match)."
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape: raise ValueError(f"a has shape {a.shape} but b has shape {b.shape}: they must match")
+    if not (np.isfinite(a).all() and np.isfinite(b).all()): return float("inf")
     scale = max(np.linalg.norm(a), np.linalg.norm(b))
     return float(np.linalg.norm(a - b) / scale) if scale > 0 else 0.0
 

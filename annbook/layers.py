@@ -5,7 +5,7 @@
 # %% ../nbs/02_layers.ipynb #5881437c
 from __future__ import annotations
 import numpy as np
-from .core import check_positive, check_choice, get_rng
+from .core import check_bool, check_choice, check_dtype, check_positive, get_rng
 
 # %% auto #0
 __all__ = ['ACTIVATIONS', 'ACTIVATION_TEX', 'INITS', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'identity', 'Activation', 'softmax',
@@ -162,20 +162,13 @@ def get_activation(name:str, # an activation name, see `activation_names()`
 # %% ../nbs/02_layers.ipynb #4a02c830
 INITS = ("classic", "glorot", "he", "zeros")
 
-def _check_dtype(dtype):
-    try: dt = np.dtype(dtype)
-    except TypeError: dt = None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
-    return dt
-
 def init_weights(shape:tuple, # (fan_in, fan_out)
                  method:str="glorot", # one of `INITS`
                  rng=None, # seed or `np.random.Generator` (not used by 'classic')
                  dtype=np.float64): # float32 or float64
     "A new weight array of `shape` drawn by `method`."
     check_choice("init", method, INITS)
-    dt = _check_dtype(dtype)
+    dt = check_dtype("dtype", dtype)
     if not isinstance(shape, tuple) or len(shape) != 2:
         raise ValueError(f"shape must be a tuple (fan_in, fan_out), got {shape!r}")
     for s in shape: check_positive("shape entries", s, integer=True)
@@ -200,9 +193,8 @@ class Dense:
                  rng=None, # seed or `np.random.Generator` for the weights
                  dtype=np.float64): # float64 or float32
         check_positive("n_in", n_in, integer=True); check_positive("n_out", n_out, integer=True)
-        if not isinstance(bias, (bool, np.bool_)): raise TypeError(f"bias must be True or False, got {bias!r}")
-        self.n_in, self.n_out, self.bias, self.init = int(n_in), int(n_out), bool(bias), init
-        self.dtype = _check_dtype(dtype)
+        self.n_in, self.n_out, self.bias, self.init = int(n_in), int(n_out), check_bool("bias", bias), init
+        self.dtype = check_dtype("dtype", dtype)
         self.params = {"W": init_weights((self.n_in, self.n_out), init, rng=rng, dtype=self.dtype)}
         if self.bias: self.params["b"] = np.zeros(self.n_out, self.dtype)
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}

@@ -6,23 +6,17 @@
 from __future__ import annotations
 import copy
 import json
+import os
+import tempfile
 from pathlib import Path
 import numpy as np
-from .core import as_2d_float, check_choice, check_positive, get_rng
+from .core import as_2d_float, check_bool, check_choice, check_dtype, check_positive, get_rng
 from .layers import Activation, Dense, Softmax, INITS, ACTIVATIONS, activation_names, get_activation
 
 # %% auto #0
 __all__ = ['Sequential', 'MLP']
 
 # %% ../nbs/06_model.ipynb #fb13f392
-def _check_dtype(dtype):
-    "`dtype` as np.dtype float32 or float64, or a clear error."
-    try: dt = np.dtype(dtype)
-    except TypeError: dt = None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(f"dtype must be one of ['float32', 'float64'], got {dtype!r}")
-    return dt
-
 def _attach(cls, name, f, wrap=None):
     "Make `f` the method `cls.name` (named so in tracebacks and docs)."
     f.__name__, f.__qualname__ = name, f"{cls.__name__}.{name}"
@@ -127,9 +121,9 @@ class MLP(Sequential):
         check_choice("output", output, activation_names())
         if output == "softmax" and sizes[-1] < 2:
             raise ValueError(f"output='softmax' needs at least 2 output units, got sizes[-1]={sizes[-1]}; use output='sigmoid' for one")
-        if not isinstance(bias, (bool, np.bool_)): raise TypeError(f"bias must be True or False, got {bias!r}")
+        check_bool("bias", bias)
         check_choice("init", init, INITS)
-        dt = _check_dtype(dtype)
+        dt = check_dtype("dtype", dtype)
         if init == "classic":
             if seed is not None:
                 check_positive("seed", seed, integer=True, allow_zero=True)
@@ -219,6 +213,11 @@ _attach(Sequential, "frozen", _frozen, property); _attach(Sequential, "frozen_ma
 # %% ../nbs/06_model.ipynb #1e8c5a30
 _FORMAT, _VERSION, _ARCH_KEY = "annbook.model", 1, "__annbook__"
 
+def _umask() -> int:
+    "The process's umask (the permissions a new file does not get)."
+    m = os.umask(0); os.umask(m)
+    return m
+
 def _save(self, path): # where to write (any file name; '.npz' is conventional)
     "Write the architecture (JSON) and parameters to one `.npz` file at `path`; returns the path."
     path = Path(path)
@@ -231,7 +230,17 @@ def _save(self, path): # where to write (any file name; '.npz' is conventional)
             "dtype": self.dtype.name, "layers": layers}
     if isinstance(self, MLP): arch["mlp"] = self.config()
     arrays = {name: p for name, p in self.named_parameters()}
-    with open(path, "wb") as f: np.savez(f, **{_ARCH_KEY: np.array(json.dumps(arch))}, **arrays)
+    entry = json.dumps(arch)   # fails here, before any file is touched, if something cannot be written as JSON
+    # write a temporary file beside the target, then rename it over the target: an error, a full disk or Ctrl-C
+    # part-way leaves the old file as it was
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
+    try:
+        with os.fdopen(fd, "wb") as f: np.savez(f, **{_ARCH_KEY: np.array(entry)}, **arrays)
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())   # as a plain open() would
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp): os.unlink(tmp)
+        raise
     return path
 
 _attach(Sequential, "save", _save)
@@ -287,7 +296,7 @@ def _load(cls, path): # a file written by `save`
         if not isinstance(arch, dict) or arch.get("format") != _FORMAT: raise ValueError("wrong format tag")
         if arch.get("version") != _VERSION:
             raise ValueError(f"format version {arch.get('version')!r}; this annbook reads version {_VERSION}")
-        dt = _check_dtype(arch["dtype"])
+        dt = check_dtype("dtype", arch["dtype"])
         if not isinstance(arch["layers"], list) or not arch["layers"]: raise ValueError("no layers")
         layers = [_layer_from_config(c, i, dt) for i, c in enumerate(arch["layers"])]
         model = Sequential(layers)

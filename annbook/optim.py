@@ -6,7 +6,7 @@
 from __future__ import annotations
 import math
 import numpy as np
-from .core import check_positive, check_choice
+from .core import check_bool, check_positive, check_choice
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'Optimizer', 'SGD', 'RMSprop', 'Adam', 'get_optimizer', 'Schedule', 'constant', 'step_decay',
@@ -117,9 +117,9 @@ class SGD(Optimizer):
         super().__init__(lr)
         self.momentum = float(check_positive("momentum", momentum, allow_zero=True))
         if self.momentum >= 1: raise ValueError(f"momentum must be < 1, got {momentum!r}")
-        if not isinstance(nesterov, bool): raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
+        check_bool("nesterov", nesterov)
         if nesterov and self.momentum == 0: raise ValueError("nesterov=True needs momentum > 0, got momentum=0")
-        self.nesterov = nesterov
+        self.nesterov = bool(nesterov)
         self.weight_decay = float(check_positive("weight_decay", weight_decay, allow_zero=True))
 
     def _update(self, p, g, s):

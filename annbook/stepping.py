@@ -9,7 +9,7 @@ import numbers
 from collections import deque
 from dataclasses import dataclass, field
 import numpy as np
-from .core import check_choice, check_positive
+from .core import check_bool, check_choice, check_positive
 from .losses import get_loss
 from .optim import get_optimizer
 from .step import TrainingStep, check_layer
@@ -145,8 +145,8 @@ class Stepper:
         self.loss.check_output(model)                                  # the same checks as fit
         y = _check_targets(model, self.loss, y, "y", len(self.X))
         self.mode = check_choice("mode", mode, ["batch", "example"])
-        if not isinstance(cycle, bool): raise TypeError(f"cycle must be True or False, got {cycle!r}")
-        self.cycle, self._example = cycle, self._check_example(example)
+        check_bool("cycle", cycle)
+        self.cycle, self._example = bool(cycle), self._check_example(example)
         check_positive("max_undo", max_undo, integer=True)
         self.optimizer = get_optimizer(optimizer) if lr is None else get_optimizer(optimizer, lr=lr)
         self._step = TrainingStep(model, self.loss, self.optimizer)

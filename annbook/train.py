@@ -8,7 +8,7 @@ import math
 import sys
 from pathlib import Path
 import numpy as np
-from .core import check_positive, as_2d_float, get_rng
+from .core import check_bool, check_positive, as_2d_float, get_rng
 from .data import batches
 from .losses import get_loss
 from .metrics import get_metric
@@ -258,7 +258,7 @@ def fit(model:Sequential, # the network, trained in place
     check_positive("epochs", epochs, integer=True)
     if batch_size is not None: check_positive("batch_size", batch_size, integer=True)
     for name, v in (("shuffle", shuffle), ("progress", progress)):
-        if not isinstance(v, (bool, np.bool_)): raise TypeError(f"{name} must be True or False, got {v!r}")
+        check_bool(name, v)
     if schedule is not None and not callable(schedule):
         raise TypeError(f"schedule must be a function epoch -> lr (e.g. step_decay(0.1)), got {schedule!r}")
     rng = get_rng(seed)

@@ -1,6 +1,7 @@
 """Saving and loading models through real files: exact round trips, and clear errors for anything that is not
 an annbook model file (truncated, corrupted, foreign, pickled). Loading never unpickles or runs code."""
 import json
+import os
 import pickle
 import zipfile
 
@@ -237,3 +238,26 @@ def test_custom_layers_cannot_be_saved(tmp_path):
     with pytest.raises(TypeError, match=r"layer 1 \(Scale\) cannot be saved"):
         Sequential([Dense(2, 2), Scale()]).save(tmp_path / "x.npz")
     assert not (tmp_path / "x.npz").exists()
+
+
+# ------------------------------------------------------------------ saving never loses the old file
+
+def test_a_failed_save_leaves_the_old_file_intact(tmp_path, monkeypatch):
+    path = tmp_path / "model.npz"
+    good = MLP([2, 3, 1], seed=0)
+    good.save(path)
+    before = path.read_bytes()
+    bad = Sequential([Dense(2, 2, rng=0), Activation("leaky_relu", alpha=np.float32(0.3))])
+    with pytest.raises(TypeError, match="JSON serializable"):
+        bad.save(path)                                   # the architecture cannot be written: refused first
+    assert path.read_bytes() == before
+    def boom(*a, **k): raise KeyboardInterrupt           # Ctrl-C half-way through writing the archive
+    monkeypatch.setattr(np, "savez", boom)
+    with pytest.raises(KeyboardInterrupt):
+        MLP([2, 5, 1], seed=1).save(path)
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+    monkeypatch.undo()
+    MLP([2, 5, 1], seed=1).save(path)                     # and a save that works replaces it, with the usual permissions
+    assert Sequential.load(path).n_params == MLP([2, 5, 1]).n_params
+    m = os.umask(0); os.umask(m)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~m
