@@ -7,7 +7,9 @@ from __future__ import annotations
 import copy
 import json
 import os
+import stat
 import tempfile
+import zipfile
 from pathlib import Path
 import numpy as np
 from .core import as_2d_float, check_bool, check_choice, check_dtype, check_positive, get_rng
@@ -248,27 +250,47 @@ _attach(Sequential, "save", _save)
 # %% ../nbs/06_model.ipynb #33006b73
 def _bad(path, why): return ValueError(f"{path} is not a valid annbook model file: {why}")
 
-def _read_npz(path) -> dict:
-    "All arrays in the .npz at `path`, read without unpickling; ValueError if unreadable."
-    try:
-        with open(path, "rb") as f:
-            data = np.load(f, allow_pickle=False)
-            if not isinstance(data, np.lib.npyio.NpzFile):
-                raise _bad(path, "it holds a single array (.npy), not an .npz archive saved by Sequential.save")
-            with data: return {k: data[k] for k in data.files}
-    except ValueError as e:
-        if str(e).startswith(str(path)): raise
-        why = "it contains pickled (object) data, which is never loaded" if "pickle" in str(e) else f"unreadable ({e})"
-        raise _bad(path, why) from e
-    except (OSError, EOFError, Exception) as e:
-        if isinstance(e, (FileNotFoundError, IsADirectoryError, PermissionError)): raise
-        raise _bad(path, f"not a complete .npz archive ({type(e).__name__}: {e})") from e
+_MAX_BYTES = 2**31   # no array annbook saves comes near 2 GiB
 
-def _layer_from_config(cfg, i, dtype):
-    "A fresh layer (zero weights) from its JSON config, for annbook's own layer types only."
+def _read_npz(path) -> dict:
+    "All arrays in the .npz at `path`, each header checked before its data is read, never unpickled; ValueError if unfit."
+    mode = os.stat(path).st_mode
+    if stat.S_ISDIR(mode): raise IsADirectoryError(f"{path} is a folder, not a model file")
+    if not stat.S_ISREG(mode): raise _bad(path, "it is not a regular file")   # a FIFO would block the read
+    with open(path, "rb") as f:
+        head = f.read(6)
+        if head[:1] == b"\x80": raise _bad(path, "it is pickled Python data, which is never loaded (it could run code)")
+        if head.startswith(b"\x93NUMPY"): raise _bad(path, "it holds a single array (.npy), not an .npz archive saved by Sequential.save")
+        if not head.startswith(b"PK\x03\x04"): raise _bad(path, f"it is not an .npz (zip) archive: it starts with {head!r}")
+        f.seek(0)
+        try:
+            with zipfile.ZipFile(f) as z:
+                out = {}
+                for info in z.infolist():
+                    if not info.filename.endswith(".npy"): raise _bad(path, f"member {info.filename!r} is not a .npy array")
+                    with z.open(info) as m:   # the header first: what the member says it holds
+                        version = np.lib.format.read_magic(m)
+                        shape, _, dtype = (np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0)(m)
+                    if dtype.hasobject: raise _bad(path, f"array {info.filename[:-4]!r} contains pickled (object) data, which is never loaded")
+                    n = int(np.prod(shape, dtype=object)) * dtype.itemsize
+                    if n > min(info.file_size, _MAX_BYTES):
+                        raise _bad(path, f"array {info.filename[:-4]!r} claims {n:,} bytes but its member holds {info.file_size:,}")
+                    with z.open(info) as m: out[info.filename[:-4]] = np.lib.format.read_array(m, allow_pickle=False)
+                return out
+        except ValueError as e:
+            if str(e).startswith(str(path)): raise
+            raise _bad(path, f"unreadable ({e})") from e
+        except (zipfile.BadZipFile, EOFError, OSError, KeyError) as e:
+            raise _bad(path, f"not a complete .npz archive ({type(e).__name__}: {e})") from e
+
+def _layer_from_config(cfg, i, dtype, arrays):
+    "A fresh layer (zero weights) from its JSON config, for annbook's own layer types only; its size checked against `arrays` first."
     if not isinstance(cfg, dict): raise ValueError(f"layer {i} description is not an object: {cfg!r}")
     kind = cfg.get("type")
     if kind == "Dense":
+        W = arrays.get(f"{i}.W")
+        if W is None or W.shape != (cfg["n_in"], cfg["n_out"]):
+            raise ValueError(f"layer {i} says Dense({cfg['n_in']!r}, {cfg['n_out']!r}) but its array '{i}.W' has shape {getattr(W, 'shape', None)}")
         init = cfg.get("init", "zeros")
         check_choice(f"layer {i} init", init, INITS)
         l = Dense(cfg["n_in"], cfg["n_out"], bias=cfg["bias"], init="zeros", dtype=dtype)
@@ -298,16 +320,21 @@ def _load(cls, path): # a file written by `save`
             raise ValueError(f"format version {arch.get('version')!r}; this annbook reads version {_VERSION}")
         dt = check_dtype("dtype", arch["dtype"])
         if not isinstance(arch["layers"], list) or not arch["layers"]: raise ValueError("no layers")
-        layers = [_layer_from_config(c, i, dt) for i, c in enumerate(arch["layers"])]
+        layers = [_layer_from_config(c, i, dt, arrays) for i, c in enumerate(arch["layers"])]
+        widths = [(i, l.n_in, l.n_out) for i, l in enumerate(layers) if isinstance(l, Dense)]
+        for (i, _, out), (j, n_in, _) in zip(widths, widths[1:]):
+            if out != n_in: raise ValueError(f"layer {i} has {out} outputs but layer {j} takes {n_in} inputs: the layers do not chain")
         model = Sequential(layers)
         if arch.get("class") == "MLP":
             m = MLP.__new__(MLP); m.layers = layers
             cfg = arch["mlp"]
             m.sizes, m.hidden, m.output, m.bias, m.init = (list(cfg["sizes"]), cfg["hidden"], cfg["output"],
                                                              bool(cfg["bias"]), cfg["init"])
+            if m.sizes != [widths[0][1]] + [w[2] for w in widths]:
+                raise ValueError(f"its MLP sizes {m.sizes} contradict its layers ({[widths[0][1]] + [w[2] for w in widths]})")
             model = m
-    except (ValueError, TypeError, KeyError, json.JSONDecodeError) as e:
-        raise _bad(path, f"bad architecture entry ({type(e).__name__}: {e})") from e
+    except (ValueError, TypeError, KeyError, IndexError, RecursionError, json.JSONDecodeError) as e:
+        raise _bad(path, f"bad architecture entry ({type(e).__name__}: {str(e)[:200]})") from e
     expected = dict(model.named_parameters())
     if set(arrays) != set(expected):
         raise _bad(path, f"its arrays {sorted(arrays)} do not match the architecture's parameters {sorted(expected)}")

@@ -1,5 +1,6 @@
 """Saving and loading models through real files: exact round trips, and clear errors for anything that is not
 an annbook model file (truncated, corrupted, foreign, pickled). Loading never unpickles or runs code."""
+import io
 import json
 import os
 import pickle
@@ -261,3 +262,46 @@ def test_a_failed_save_leaves_the_old_file_intact(tmp_path, monkeypatch):
     assert Sequential.load(path).n_params == MLP([2, 5, 1]).n_params
     m = os.umask(0); os.umask(m)
     assert path.stat().st_mode & 0o777 == 0o666 & ~m
+
+
+# ------------------------------------------------------------------ hostile files
+
+def _archive(path, arrays: dict, arch):
+    "An .npz written by hand: `arrays` plus the architecture entry `arch` (a dict, or JSON text)."
+    np.savez(path, __annbook__=np.array(arch if isinstance(arch, str) else json.dumps(arch)), **arrays)
+    return path
+
+
+def test_hostile_files_are_refused_before_anything_is_allocated(tmp_path):
+    good = MLP([2, 3, 1], seed=0); gp = good.save(tmp_path / "good.npz")
+    arch = json.loads(str(np.load(gp)["__annbook__"]))
+    arrays = dict(np.load(gp)); del arrays["__annbook__"]
+    fifo = tmp_path / "fifo.npz"; os.mkfifo(fifo)
+    (tmp_path / "link.npz").symlink_to(fifo)
+    cases = {"fifo.npz": "not a regular file", "link.npz": "not a regular file"}
+    (tmp_path / "notes.txt").write_text("hello"); cases["notes.txt"] = "not an .npz (zip) archive: it starts with b'hello'"
+    (tmp_path / "picture.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(20)); cases["picture.png"] = "not an .npz (zip) archive"
+    _archive(tmp_path / "deep.npz", arrays, json.dumps(arch)[:-1] + ', "x": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    cases["deep.npz"] = "bad architecture entry (RecursionError"
+    big = json.loads(json.dumps(arch)); big["layers"][0]["n_in"] = 10**12
+    _archive(tmp_path / "big.npz", arrays, big); cases["big.npz"] = "layer 0 says Dense(1000000000000, 3) but its array '0.W' has shape (2, 3)"
+    unchained = json.loads(json.dumps(arch)); unchained["layers"][2]["n_in"] = 4
+    _archive(tmp_path / "unchained.npz", {**arrays, "2.W": np.zeros((4, 1))}, unchained)
+    cases["unchained.npz"] = "layer 0 has 3 outputs but layer 2 takes 4 inputs: the layers do not chain"
+    liar = json.loads(json.dumps(arch)); liar["mlp"]["sizes"] = [2, 5, 1]
+    _archive(tmp_path / "liar.npz", arrays, liar); cases["liar.npz"] = "its MLP sizes [2, 5, 1] contradict its layers ([2, 3, 1])"
+    # a tiny member whose header claims a huge array: refused from the header, nothing allocated
+    import zipfile
+    with zipfile.ZipFile(tmp_path / "bomb.npz", "w") as z:
+        z.writestr("__annbook__.npy", _npy_bytes(np.array(json.dumps(arch))))
+        header = {"descr": "<f8", "fortran_order": False, "shape": (20_000, 20_000)}
+        buf = io.BytesIO(); np.lib.format.write_array_header_1_0(buf, header); z.writestr("0.W.npy", buf.getvalue())
+    cases["bomb.npz"] = "array '0.W' claims 3,200,000,000 bytes"
+    for name, msg in cases.items():
+        with pytest.raises(ValueError) as e:
+            Sequential.load(tmp_path / name)
+        assert msg in str(e.value), (name, str(e.value)[:300])
+
+
+def _npy_bytes(a):
+    buf = io.BytesIO(); np.save(buf, a); return buf.getvalue()
