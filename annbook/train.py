@@ -8,7 +8,7 @@ import math
 import sys
 from pathlib import Path
 import numpy as np
-from .core import check_bool, check_positive, as_2d_float, get_rng
+from .core import check_bool, check_choice, check_positive, as_2d_float, get_rng
 from .data import batches
 from .losses import get_loss
 from .metrics import get_metric
@@ -64,6 +64,7 @@ class Callback:
     def on_epoch_begin(self, epoch:int): "Called before each epoch (numbered from 1)."
     def on_epoch_end(self, epoch:int, logs:dict): "Called after each epoch with its values; return True to stop."
     def on_train_end(self): "Called once at the end (also after an error)."
+    def check_logs(self, names:list): "Called before training with the names the logs will have; raise if the callback cannot work with them."
 
 class LambdaCallback(Callback):
     "A callback from plain functions, e.g. `LambdaCallback(on_epoch_end=lambda epoch, logs: ...)`."
@@ -86,9 +87,15 @@ class EarlyStopping(Callback):
         self.monitor = monitor
         self.patience = check_positive("patience", patience, integer=True)
         self.min_delta = check_positive("min_delta", min_delta, allow_zero=True)
-        self.restore_best = restore_best
-        if mode not in ("auto", "min", "max"): raise ValueError(f"mode must be one of ['auto', 'max', 'min'], got {mode!r}")
+        self.restore_best = check_bool("restore_best", restore_best)
+        self.mode = check_choice("mode", mode, ["auto", "max", "min"])
         self.mode = ("max" if monitor.endswith("accuracy") else "min") if mode == "auto" else mode
+        self.on_train_begin()   # the state exists from the start: on_train_end works even if training never began
+
+    def check_logs(self, names):
+        if self.monitor not in names:
+            hint = " (the val_ values need validation_data)" if self.monitor.startswith("val_") else ""
+            raise ValueError(f"EarlyStopping monitor must be one of {sorted(names)}, got {self.monitor!r}{hint}")
 
     def on_train_begin(self):
         self.best, self.best_epoch, self.best_params = None, None, None
@@ -281,6 +288,9 @@ def fit(model:Sequential, # the network, trained in place
     trainer = Trainer(model, loss_fn, opt, epochs, batch_size, history)
     for cb in callbacks: cb.trainer = trainer
     step, n = TrainingStep(model, loss_fn, opt), len(X)
+    names = ["loss", *fns, "lr"] + ([f"val_{k}" for k in ("loss", *fns)] if val is not None else [])
+    for cb in callbacks: cb.check_logs(names)   # before any epoch: a callback that cannot work says so now
+    failed = None
     try:
         for cb in callbacks: cb.on_train_begin()
         with np.errstate(over="ignore", invalid="ignore"):  # overflow shows up as a non-finite loss, reported below
@@ -315,6 +325,13 @@ def fit(model:Sequential, # the network, trained in place
                 for cb in callbacks:
                     if cb.on_epoch_end(epoch, dict(logs)) is True: trainer.stop = True
                 if trainer.stop: break
-    finally:
-        for cb in callbacks: cb.on_train_end()
+    except BaseException as e:
+        failed = e
+        raise
+    finally:   # every callback's on_train_end runs; the first error is the one reported
+        first = None
+        for cb in callbacks:
+            try: cb.on_train_end()
+            except Exception as e: first = first or e
+        if first is not None and failed is None: raise first
     return history

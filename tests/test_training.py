@@ -287,3 +287,25 @@ def test_the_optimizer_instance_keeps_its_state_across_fits():
     assert opt.t == 6
     for a, b in zip(m1.parameters(), m2.parameters()):
         np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------------------------ callbacks that fail
+
+def test_callback_errors_are_reported_first_and_every_on_train_end_runs(tmp_path):
+    from annbook.train import EarlyStopping, LambdaCallback, Logger
+    X, y = xor()
+    ended = []
+    def boom(): raise RuntimeError("begin failed")
+    with pytest.raises(RuntimeError, match="begin failed"):   # not masked by EarlyStopping's on_train_end
+        fit(MLP([2, 2, 1], seed=0), X, y, epochs=3, callbacks=[LambdaCallback(on_train_begin=boom), EarlyStopping()])
+    log = Logger(file=tmp_path / "log.txt")
+    def end_boom(): raise RuntimeError("end failed")
+    with pytest.raises(RuntimeError, match="end failed"):
+        fit(MLP([2, 2, 1], seed=0), X, y, epochs=2, callbacks=[LambdaCallback(on_train_end=end_boom), log,
+                                                                LambdaCallback(on_train_end=lambda: ended.append(1))])
+    assert ended == [1] and log._f.closed                    # the later ones ran, the log file is closed
+    calls = []
+    with pytest.raises(ValueError, match=r"got 'val_loss' \(the val_ values need validation_data\)"):
+        fit(MLP([2, 2, 1], seed=0), X, y, epochs=5, callbacks=[EarlyStopping("val_loss"),
+                                                                LambdaCallback(on_epoch_end=lambda e, l: calls.append(e))])
+    assert calls == []                                        # refused before the first epoch
