@@ -19,6 +19,7 @@ from .model import MLP
 from .optim import OPTIMIZERS
 from .train import RECOMMENDED, fit, evaluate, TrainingDiverged
 import filecmp
+import os
 import shutil
 
 # %% auto #0
@@ -36,6 +37,10 @@ def _positive(kind):
         return v
     parse.__name__ = kind.__name__
     return parse
+
+def _file_name(text):
+    if not text.strip(): raise argparse.ArgumentTypeError(f"must be a file name, got {text!r}")
+    return text
 
 def _seed(text):
     try: v = int(text)
@@ -72,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=_positive(int), default=RECOMMENDED["epochs"], help=f"epochs (default: {RECOMMENDED['epochs']})")
     t.add_argument("--batch-size", type=_positive(int), default=None, metavar="N", help="mini-batch size (default: full batch)")
     t.add_argument("--seed", type=_seed, default=0, help="seed for the data, the weights and the shuffling (default: 0)")
-    t.add_argument("--save", metavar="PATH", default=None, help="save the trained model to PATH (.npz)")
+    t.add_argument("--save", metavar="PATH", type=_file_name, default=None, help="save the trained model to PATH (.npz)")
     t.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
     t.set_defaults(error=t.error)
     u = sub.add_parser("tutorials", help="copy the tutorials into a folder",
@@ -114,9 +119,13 @@ def _setup(args, error):
     "The dataset, targets, model and loss name for `args` (calls `error` for impossible combinations)."
     X, labels, desc = _dataset(args, error)
     y, n_out, output, loss = _class_targets(labels, int(labels.max()) + 1, args.loss, args.dataset, error)
-    hidden = args.hidden or [4 * X.shape[1]]
-    model = MLP([X.shape[1], *hidden, n_out], hidden=args.activation, output=output, seed=args.seed)
+    model = _model([X.shape[1], *(args.hidden or [4 * X.shape[1]]), n_out], args, output, error)
     return X, y, labels, desc, model, loss
+
+def _model(sizes, args, output, error):
+    "The MLP for a run, or an argument error (a network too large for memory, ...)."
+    try: return MLP(sizes, hidden=args.activation, output=output, seed=args.seed)
+    except ValueError as e: error(f"argument --hidden: {e}")
 
 # %% ../nbs/11_cli.ipynb #452b9f1e
 def _table(rows) -> str:
@@ -201,7 +210,7 @@ def _csv_setup(args, error):
     mu, sd = X_tr.mean(0), X_tr.std(0)
     sd[np.ptp(X_tr, axis=0) == 0] = 1.0   # a constant column: nothing to scale (its std is rounding noise)
     ym, ys = (float(y_tr.mean()), float(y_tr.std()) if np.ptp(y_tr) > 0 else 1.0) if task == "regress" else (0.0, 1.0)
-    model = MLP([X.shape[1], *(args.hidden or [4 * X.shape[1]]), n_out], hidden=args.activation, output=output, seed=args.seed)
+    model = _model([X.shape[1], *(args.hidden or [4 * X.shape[1]]), n_out], args, output, error)
     return dict(X_tr=X_tr, X_te=X_te, y_tr=y_tr, y_te=y_te, names=names, task=task, classes=classes, loss=loss,
                 model=model, scale=(mu, sd, ym, ys))
 
@@ -296,5 +305,16 @@ def _lab(args) -> int:
 def main(argv:list|None=None # arguments, default sys.argv[1:]
         ) -> int:
     "Entry point of the `annbook` command."
+    for stream in (sys.stdout, sys.stderr):   # a terminal that cannot show → or ² shows ? instead of a traceback
+        if hasattr(stream, "reconfigure"):
+            try: stream.reconfigure(errors="replace")
+            except (ValueError, OSError): pass
     args = build_parser().parse_args(argv)
-    return {"train": _train, "tutorials": _tutorials, "lab": _lab}[args.command](args)
+    try: return {"train": _train, "tutorials": _tutorials, "lab": _lab}[args.command](args)
+    except KeyboardInterrupt:
+        print("annbook: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:   # the reader went away (annbook train | head): nothing more to say, and no traceback
+        try: os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError): pass
+        return 1

@@ -9,7 +9,8 @@ import numbers
 import numpy as np
 
 # %% auto #0
-__all__ = ['FLOAT_DTYPES', 'check_positive', 'check_bool', 'check_dtype', 'check_choice', 'as_2d_float', 'check_Xy', 'get_rng']
+__all__ = ['FLOAT_DTYPES', 'MAX_ELEMENTS', 'check_positive', 'check_bool', 'check_dtype', 'check_choice', 'as_2d_float',
+           'check_size', 'check_Xy', 'get_rng']
 
 # %% ../nbs/00_core.ipynb #062051a2
 def check_positive(name:str, # the argument's name, used in the message
@@ -59,8 +60,8 @@ def as_2d_float(name:str, # the argument's name
                 dtype=None): # float dtype of the result; default: X's own if it is floating, else float64
     "`X` as a finite, non-empty 2-D float array, or a clear error naming `name`."
     arr = np.asarray(X)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise TypeError(f"{name} must be an array of numbers, got dtype {arr.dtype}")
+    if arr.dtype.kind not in "biuf":   # bool, ints and floats; not complex, dates, times, text or objects
+        raise TypeError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
     if arr.ndim != 2:
         hint = f" (for one column use {name}.reshape(-1, 1))" if arr.ndim == 1 else ""
         raise ValueError(f"{name} must be 2-D (rows, columns), got shape {arr.shape}{hint}")
@@ -70,6 +71,17 @@ def as_2d_float(name:str, # the argument's name
     if not np.isfinite(arr).all():
         raise ValueError(f"{name} contains NaN or inf (at row {int(np.argwhere(~np.isfinite(arr))[0][0])})")
     return arr
+
+# %% ../nbs/00_core.ipynb #c0e10011
+MAX_ELEMENTS = 10**8
+
+def check_size(what:str, # what would be made, for the message, e.g. 'Dense(2, 1099511627776)'
+               shape): # its shape
+    "Raise a `ValueError` if an array of `shape` would hold more than `MAX_ELEMENTS` numbers."
+    n = math.prod(int(s) for s in shape)
+    if n > MAX_ELEMENTS:
+        raise ValueError(f"{what} would hold {n:,} numbers; annbook works in memory on one machine and makes arrays "
+                         f"of at most {MAX_ELEMENTS:,}")
 
 # %% ../nbs/00_core.ipynb #5b245b92
 def check_Xy(X, y):

@@ -9,7 +9,7 @@ import math
 import numbers
 from pathlib import Path
 import numpy as np
-from .core import check_bool, check_positive, check_Xy, as_2d_float, get_rng
+from .core import check_bool, check_positive, check_size, check_Xy, as_2d_float, get_rng
 
 # %% auto #0
 __all__ = ['xor', 'parity', 'circles', 'moons', 'spiral', 'blobs', 'sine', 'one_hot', 'train_val_split', 'read_csv', 'batches']
@@ -146,6 +146,7 @@ def one_hot(labels, # integer class labels, shape (n,)
     labels = _check_labels("labels", labels)
     if n_classes is None: n_classes = int(labels.max()) + 1
     check_positive("n_classes", n_classes, integer=True)
+    check_size("one_hot", (len(labels), n_classes))
     if labels.max() >= n_classes:
         raise ValueError(f"labels must be < n_classes={n_classes}, got a label {labels.max()}")
     out = np.zeros((len(labels), int(n_classes)), dtype=np.float64)

@@ -5,7 +5,7 @@
 # %% ../nbs/02_layers.ipynb #5881437c
 from __future__ import annotations
 import numpy as np
-from .core import check_bool, check_choice, check_dtype, check_positive, get_rng
+from .core import check_bool, check_choice, check_dtype, check_positive, check_size, get_rng
 
 # %% auto #0
 __all__ = ['ACTIVATIONS', 'ACTIVATION_TEX', 'INITS', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'identity', 'Activation', 'softmax',
@@ -40,6 +40,13 @@ def _dleaky_relu(z, a, alpha=0.01):
 def identity(x): "The input itself."; return x
 def _didentity(z, a): return np.ones_like(a)
 
+# %% ../nbs/02_layers.ipynb #c0e10020
+def _numbers(name, x):
+    "`x` as a NumPy array of real numbers (floats as they are, others as float64), or a TypeError naming `name`."
+    a = np.asarray(x)
+    if a.dtype.kind not in "biuf": raise TypeError(f"{name} must be an array of real numbers, got dtype {a.dtype}")
+    return a if a.dtype.kind == "f" else a.astype(np.float64)
+
 # %% ../nbs/02_layers.ipynb #4e6ff89c
 ACTIVATIONS = {
     "sigmoid": (sigmoid, _dsigmoid),
@@ -73,6 +80,7 @@ class Activation:
 
     def forward(self, x):
         "Apply the activation; cache input and output."
+        if type(x) is not np.ndarray or x.dtype.kind not in "biuf": x = _numbers("x", x)
         self._z = x
         self._a = a = self.f(x, **self._kw) if self._kw else self.f(x)
         return a
@@ -123,7 +131,8 @@ class Softmax:
 
     def forward(self, x):
         "Softmax of each row; cache the output."
-        if np.ndim(x) != 2: raise ValueError(f"Softmax expects a 2-D input (rows, classes), got shape {np.shape(x)}")
+        x = _numbers("x", x)
+        if x.ndim != 2: raise ValueError(f"Softmax expects a 2-D input (rows, classes), got shape {np.shape(x)}")
         self._a = softmax(x)
         return self._a
 
@@ -193,6 +202,7 @@ class Dense:
                  rng=None, # seed or `np.random.Generator` for the weights
                  dtype=np.float64): # float64 or float32
         check_positive("n_in", n_in, integer=True); check_positive("n_out", n_out, integer=True)
+        check_size(f"Dense({n_in}, {n_out})", (n_in, n_out))
         self.n_in, self.n_out, self.bias, self.init = int(n_in), int(n_out), check_bool("bias", bias), init
         self.dtype = check_dtype("dtype", dtype)
         self.params = {"W": init_weights((self.n_in, self.n_out), init, rng=rng, dtype=self.dtype)}

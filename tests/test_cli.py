@@ -168,3 +168,20 @@ def test_lab_without_jupyterlab_says_how_to_install_it(monkeypatch, tmp_path, ca
     monkeypatch.setattr(cli.subprocess, "call", lambda cmd: pytest.fail("must not start anything"))
     assert cli.main(["lab", str(tmp_path)]) == 1
     assert "JupyterLab is not installed" in capsys.readouterr().err
+
+
+def test_no_traceback_on_a_closed_pipe_an_ascii_terminal_or_ctrl_c(annbook_exe, tmp_path):
+    import os, signal, time
+    p = subprocess.Popen([annbook_exe, "train", "--dataset", "spiral", "--no-progress", "--epochs", "50"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.close()                                            # the reader went away, as in `annbook train | head -c0`
+    err = p.stderr.read().decode(); p.wait(timeout=120)
+    assert "Traceback" not in err and p.returncode in (0, 1), err
+    r = subprocess.run([annbook_exe, "train", "--no-progress"], capture_output=True, timeout=120,
+                       env={**os.environ, "PYTHONIOENCODING": "ascii"})
+    assert r.returncode == 0 and b"Traceback" not in r.stderr and b"2 ? 8 ? 1" in r.stdout
+    p = subprocess.Popen([annbook_exe, "train", "--dataset", "spiral", "--hidden", "512", "512", "--epochs", "100000",
+                          "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(3); p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130 and b"interrupted" in err and b"Traceback" not in err, err[-2000:]
