@@ -321,7 +321,7 @@ def _load(cls, path): # a file written by `save`
         dt = check_dtype("dtype", arch["dtype"])
         if not isinstance(arch["layers"], list) or not arch["layers"]: raise ValueError("no layers")
         layers = [_layer_from_config(c, i, dt, arrays) for i, c in enumerate(arch["layers"])]
-        widths = [(i, l.n_in, l.n_out) for i, l in enumerate(layers) if isinstance(l, Dense)]
+        widths = [(i, *l.params["W"].shape) for i, l in enumerate(layers) if "W" in l.params]
         for (i, _, out), (j, n_in, _) in zip(widths, widths[1:]):
             if out != n_in: raise ValueError(f"layer {i} has {out} outputs but layer {j} takes {n_in} inputs: the layers do not chain")
         model = Sequential(layers)
