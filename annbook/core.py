@@ -89,11 +89,12 @@ def check_Xy(X, y):
     if len(X) != len(y): raise ValueError(f"X has {len(X)} rows but y has {len(y)}: they must match")
 
 # %% ../nbs/00_core.ipynb #61496072
-def get_rng(seed=None # None, an int, or a `np.random.Generator`
+def get_rng(seed=None, # None, an int, or a `np.random.Generator`
+            name:str="seed" # the argument's name, for the message
            ) -> np.random.Generator:
     "A `np.random.Generator` from `seed`."
     if isinstance(seed, np.random.Generator): return seed
     if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
-        if seed is not None and seed < 0: raise ValueError(f"seed must be >= 0, got {seed}")
+        if seed is not None and seed < 0: raise ValueError(f"{name} must be >= 0, got {seed}")
         return np.random.default_rng(seed)
-    raise TypeError(f"seed must be None, an int or a np.random.Generator, got {seed!r}")
+    raise TypeError(f"{name} must be None, an int or a np.random.Generator, got {seed!r}")

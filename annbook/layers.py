@@ -184,7 +184,7 @@ def init_weights(shape:tuple, # (fan_in, fan_out)
     fan_in, fan_out = shape
     if method == "classic": return (2 * np.random.random(shape) - 1).astype(dt, copy=False)
     if method == "zeros": return np.zeros(shape, dt)
-    rng = get_rng(rng)
+    rng = get_rng(rng, "rng")
     if method == "glorot":
         limit = np.sqrt(6.0 / (fan_in + fan_out))
         return rng.uniform(-limit, limit, shape).astype(dt, copy=False)

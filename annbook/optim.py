@@ -77,8 +77,14 @@ class Optimizer:
 
     def load_state_dict(self, d:dict):
         "Restore what `state_dict` returned (from an optimizer of the same type)."
-        if d.get("type") != type(self).__name__:
-            raise ValueError(f"state_dict is for {d.get('type')!r}, not {type(self).__name__!r}")
+        if not isinstance(d, dict) or d.get("type") != type(self).__name__:
+            raise ValueError(f"state_dict is for {d.get('type') if isinstance(d, dict) else d!r}, not {type(self).__name__!r}")
+        missing = [k for k in ("lr", "t", "state", *self.hyper) if k not in d]
+        if missing: raise ValueError(f"state_dict lacks {missing}")
+        type(self)(lr=d["lr"], **{k: d[k] for k in self.hyper})   # every setting checked first: nothing half-applied
+        check_positive("t", d["t"], integer=True, allow_zero=True)
+        if not isinstance(d["state"], list) or not all(isinstance(s, dict) for s in d["state"]):
+            raise TypeError(f"state_dict's state must be a list of dicts of arrays, got {type(d['state']).__name__}")
         self.lr, self.t = d["lr"], d["t"]
         for k in self.hyper: setattr(self, k, d[k])
         self.state = [{k: v.copy() for k, v in s.items()} for s in d["state"]]

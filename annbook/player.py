@@ -343,9 +343,11 @@ class Player:
         if stages > max_stages:
             raise ValueError(f"stages must be at most max_stages={max_stages} (each stage adds a frame to the page), got {stages}")
         check_positive("jump", jump, integer=True, allow_zero=True)
+        if jump > 100_000: raise ValueError(f"jump must be at most 100000 iterations (it runs before the page is made), got {jump}")
         if isinstance(pictures, str): raise TypeError(f"pictures must be a list of names such as ['network', 'data'], got {pictures!r}")
         pictures = tuple(check_choice("pictures", p, PICTURES) for p in pictures)
         check_positive("dpi", dpi, integer=True)
+        if not 20 <= dpi <= 300: raise ValueError(f"dpi must be from 20 to 300, got {dpi}")
         check_positive("speed", speed)
         self.stepper, self.speed, self.heading = stepper, float(speed), heading
         self.frames, self.images, self.records, self.note = record(stepper, stages, jump, pictures, dpi)

@@ -9,6 +9,7 @@ import numpy as np
 from .core import check_choice
 from .core import as_2d_float
 from .data import blobs, circles, moons, parity, sine, spiral, xor
+from .layers import ACTIVATIONS
 from .losses import LOSSES, get_loss
 from .model import MLP
 from .optim import get_optimizer
@@ -112,6 +113,7 @@ def make_stepper(dataset="xor", # a name from `DATASETS`, or your own pair (X, y
                  model=None): # your own `Sequential`, used as it is; None: the preset network
     "A `Stepper` for the settings, and a list of notes about how they were interpreted."
     notes = []
+    if activation is not None: check_choice("activation", activation, ACTIVATIONS)
     if isinstance(dataset, str):
         X, y = load_data(dataset, bits, seed)
         name = dataset

@@ -219,7 +219,10 @@ class Stepper:
         b = self._batch
         where = dict(iteration=self._iteration, index=self._index, step=self._steps + 1, epoch=self.epoch, rows=b["rows"], _row=b["show"])
         with np.errstate(over="ignore", invalid="ignore"):   # as in fit: overflow shows up as a non-finite loss
-            s = _STAGES[kind](self, i, where)
+            try: s = _STAGES[kind](self, i, where)
+            except BaseException:   # a layer or optimizer that fails part-way: nothing of the stage stays
+                self._goto(self._steps)
+                raise
         self._index += 1; self._steps += 1
         self.last = s; self.records.append(s)
         if self._index == len(self.plan): _end_iteration(self)

@@ -9,6 +9,7 @@ import html
 import traceback
 import ipywidgets as W
 from IPython.display import display
+from .core import check_choice, check_positive
 from .layers import ACTIVATIONS
 from .losses import LOSSES
 from .presets import DATASETS, MODES, OPTIMIZER_LR, PRESETS, default_hidden, make_stepper, parse_hidden
@@ -42,6 +43,11 @@ class Dashboard:
                  example:int=0, speed:int=4, # Play speed, stages per second (1 to 20)
                  dpi:int=80, # resolution of the pictures
                  model=None): # your own `Sequential`, trained in place (a copy of it is kept for restarts)
+        check_positive("speed", speed, integer=True)
+        if speed > 20: raise ValueError(f"speed must be from 1 to 20 stages per second, got {speed}")
+        check_positive("dpi", dpi, integer=True)
+        if not 20 <= dpi <= 300: raise ValueError(f"dpi must be from 20 to 300, got {dpi}")
+        check_choice("init", init, ["classic", "glorot", "he"])
         self._quiet, self.last_error, self.dpi = True, None, dpi
         st, notes = make_stepper(dataset, bits, hidden, activation, loss, optimizer, lr, seed, init, mode, example, model=model)
         self._data = None if isinstance(dataset, str) else dataset   # your (X, y), shown as 'your data'

@@ -279,3 +279,12 @@ def test_bad_data_is_refused_before_any_widget_is_built(args, kw, msg):
     with pytest.raises((ValueError, TypeError)) as e:
         step_through(args, **kw)
     assert msg in str(e.value)
+
+
+@pytest.mark.parametrize("kw, msg", [(dict(speed=0), "speed must be > 0, got 0"), (dict(speed=-5), "speed must be > 0, got -5"),
+                                     (dict(speed=50), "speed must be from 1 to 20"), (dict(init="zeros"), "init must be one of"),
+                                     (dict(dpi=1), "dpi must be from 20 to 300, got 1"), (dict(activation="gelu"), "activation must be one of")])
+def test_bad_dashboard_settings_are_named(kw, msg):
+    with pytest.raises((ValueError, TypeError), match=None) as e:
+        step_through("xor", **kw)
+    assert msg in str(e.value)
