@@ -80,9 +80,12 @@ class Activation:
 
     def forward(self, x):
         "Apply the activation; cache input and output."
-        if type(x) is not np.ndarray or x.dtype.kind not in "biuf": x = _numbers("x", x)
+        if type(x) is not np.ndarray: x = _numbers("x", x)
         self._z = x
-        self._a = a = self.f(x, **self._kw) if self._kw else self.f(x)
+        try: self._a = a = self.f(x, **self._kw) if self._kw else self.f(x)
+        except TypeError:   # checked only when it failed: the check costs nothing on the way that works
+            if x.dtype.kind not in "biuf": raise TypeError(f"x must be an array of real numbers, got dtype {x.dtype}") from None
+            raise
         return a
 
     def backward(self, grad):
