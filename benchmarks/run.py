@@ -11,11 +11,12 @@
    128, 5 epochs: annbook against scikit-learn's MLPClassifier (same architecture, optimizer, epochs, batch), in
    float64 and float32, with test accuracy; and the "GEMM floor", the time of only the 8 matrix products per
    step at these shapes, as a share of each side's time.
-Timings are medians over repeats; the two sides of a comparison alternate inside one process, so the
-ratios are what to read (absolute times on a shared machine are noisy).
+Timings are the best of several repeats (the least disturbed by whatever else the machine is doing); the sides
+of a comparison alternate inside one process, so the ratios are what to read (absolute times on a shared machine
+are noisy).
 """
 from __future__ import annotations
-import argparse, os, platform, statistics, sys, time, warnings
+import argparse, os, platform, sys, time, warnings
 from pathlib import Path
 import numpy as np
 
@@ -80,11 +81,11 @@ def timed(f, *a):
 
 
 def side_by_side(fs, repeats):
-    "Alternate the functions `repeats` times; the median time of each."
+    "Alternate the functions `repeats` times; the best time of each."
     ts = [[] for _ in fs]
     for _ in range(repeats):
         for t, f in zip(ts, fs): t.append(timed(f)[0])
-    return [statistics.median(t) for t in ts]
+    return [min(t) for t in ts]
 
 
 def has_torch():
@@ -198,7 +199,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     reps = 3 if args.quick else 7
     tiny = tiny_nets(reps)
-    big = big_net(1 if args.quick else 3)
+    big = big_net(1 if args.quick else 5)
     m = machine()
     lines = ["# Benchmarks", "", f"Measured with `python benchmarks/run.py` on {time.strftime('%Y-%m-%d')}.", "",
              "| machine | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in m.items()] + ["",
