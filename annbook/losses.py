@@ -102,7 +102,8 @@ class BCE(Loss):
                                   "output; for raw scores use 'bce_logits')")
         return y
     def _compute(self, pred, y):
-        p = np.clip(pred, self.eps, 1 - self.eps)
+        e = max(self.eps, float(np.finfo(pred.dtype).eps))   # in float16, 1 - 1e-7 would round to 1 and log(1 - p) to -inf
+        p = np.clip(pred, e, 1 - e)
         n = len(p)
         value = -np.sum(y * np.log(p) + (1 - y) * np.log(1 - p)) / n
         return float(value), (p - y) / (p * (1 - p)) / n
