@@ -521,5 +521,6 @@ d = { 'settings': { 'branch': 'main',
                                  'annbook.widgets._refresh': ('widgets.html#_refresh', 'annbook/widgets.py'),
                                  'annbook.widgets._safe': ('widgets.html#_safe', 'annbook/widgets.py'),
                                  'annbook.widgets._set': ('widgets.html#_set', 'annbook/widgets.py'),
+                                 'annbook.widgets._sync_edit': ('widgets.html#_sync_edit', 'annbook/widgets.py'),
                                  'annbook.widgets._sync_lr': ('widgets.html#_sync_lr', 'annbook/widgets.py'),
                                  'annbook.widgets.step_through': ('widgets.html#step_through', 'annbook/widgets.py')}}}

@@ -114,7 +114,6 @@ class Dashboard:
         self._layout()
         self._install(st, _describe_network(st, init, seed) + " " + " ".join(notes))
         self._quiet = False
-        self._on_edit_target()
 
     def _ipython_display_(self): display(self.widget)
 
@@ -149,9 +148,8 @@ def _install(self, st, status):
         img.layout.width = f"{int(f.get_figwidth() * f.dpi)}px"
     self.status.value = status
     self._quiet = True
-    try: self.edit_param.options = st.param_names
+    try: self.edit_param.options, self.edit_param.value = st.param_names, st.param_names[0]
     finally: self._quiet = False
-    self._on_edit_target()
     self._refresh(all_figures=True)
 
 def _refresh(self, all_figures=False):
@@ -161,6 +159,7 @@ def _refresh(self, all_figures=False):
                           f" · epoch {st.epoch} · {st.steps} stages done")
     changed = self.pics.update()
     for name in (self.images if all_figures else changed): self.images[name].value = self.pics.png(name)
+    self._sync_edit()   # the weight editor shows the entry's value now
     self.marker.value = f"figures for stage {st.steps}"
     self.stage.value = stage_html(st)   # last: typesetting the maths is the slowest part in the browser
 
@@ -181,7 +180,7 @@ def _on_back(self, _=None):
     undone = self.st.back()
     self.status.value = html.escape(self.st.message)
     self._sync_lr()
-    if undone is not None: self._refresh(); self._on_edit_target()
+    if undone is not None: self._refresh()
 
 @_safe
 def _on_reset(self, _=None):
@@ -214,19 +213,21 @@ def _edit_entry(self):
     p = self.st.model.parameters()[self.st.param_names.index(self.edit_param.value)]
     return p, ((self.edit_row.value, self.edit_col.value) if p.ndim == 2 else (self.edit_row.value,))
 
-@_safe
-def _on_edit_target(self, _=None):
-    "Fit the row and column boxes to the chosen parameter and show the entry's value."
+def _sync_edit(self):
+    "Fit the row and column boxes to the chosen parameter and show the entry's current value."
     if self.edit_param.value is None: return
     p = self.st.model.parameters()[self.st.param_names.index(self.edit_param.value)]
-    self._quiet = True
+    quiet, self._quiet = self._quiet, True
     try:
         self.edit_row.max = p.shape[0] - 1
         self.edit_col.max = p.shape[1] - 1 if p.ndim == 2 else 0
         self.edit_col.disabled = p.ndim != 2
         p, idx = self._edit_entry()
         self.edit_value.value = float(p[idx])
-    finally: self._quiet = False
+    finally: self._quiet = quiet
+
+@_safe
+def _on_edit_target(self, _=None): self._sync_edit()
 
 @_safe
 def _on_edit(self, _=None):
@@ -235,7 +236,7 @@ def _on_edit(self, _=None):
     self.status.value = html.escape(self.st.message)
     self._refresh()
 
-Dashboard._edit_entry, Dashboard._on_edit_target, Dashboard._on_edit = _edit_entry, _on_edit_target, _on_edit
+Dashboard._edit_entry, Dashboard._sync_edit, Dashboard._on_edit_target, Dashboard._on_edit = _edit_entry, _sync_edit, _on_edit_target, _on_edit
 
 # %% ../nbs/19_widgets.ipynb #bac39f9b
 @_safe
