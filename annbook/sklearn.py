@@ -10,8 +10,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from .core import check_choice, check_positive
-from .layers import ACTIVATIONS
-from .layers import sigmoid, softmax
+from .layers import ACTIVATIONS, softmax
 from .model import MLP
 from .train import EarlyStopping, fit
 

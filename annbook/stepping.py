@@ -14,7 +14,7 @@ from .losses import get_loss
 from .optim import get_optimizer
 from .step import TrainingStep, check_layer
 from .snapshot import load_state, save_state
-from .stages import BackwardStage, ForwardStage, LossStage, UpdateStage
+from .stages import BackwardStage, ForwardStage, LossStage, Stage, UpdateStage
 from .train import TrainingDiverged, _check_targets
 
 # %% auto #0

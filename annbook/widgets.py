@@ -12,7 +12,7 @@ from IPython.display import display
 from .core import check_choice, check_positive
 from .layers import ACTIVATIONS
 from .losses import LOSSES
-from .presets import DATASETS, MODES, OPTIMIZER_LR, PRESETS, default_hidden, make_stepper, parse_hidden
+from .presets import DATASETS, MODES, OPTIMIZER_LR, PRESETS, make_stepper, parse_hidden
 from .plots import StepperPictures
 from .panel import stage_html
 

@@ -285,7 +285,7 @@ def test_generated_paths_are_ignored():
 def test_no_module_switches_on_another_modules_components():
     """Only a component's own module may test for its class: elsewhere annbook asks the object (the protocol in
     annbook.step), so a user-written layer, loss or optimizer is treated like annbook's own. Nothing tests __module__."""
-    import ast, importlib
+    import ast
     pkg = REPO / "annbook"
     defined = {}   # class name -> module that defines it
     for f in pkg.glob("*.py"):
