@@ -20,16 +20,16 @@ def _as_pred(pred):
     if arr.size == 0: raise ValueError(f"pred must not be empty, got shape {arr.shape}")
     return arr if np.issubdtype(arr.dtype, np.floating) else arr.astype(np.float64)
 
-def _as_target(y, pred, loss):
+def _as_target(y, pred, loss, name="y"):
     "`y` as a float array shaped like `pred` (and in pred's dtype), or a clear error."
     arr = np.asarray(y)
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool) or np.iscomplexobj(arr):
-        raise TypeError(f"y must be an array of numbers, got dtype {arr.dtype}")
+        raise TypeError(f"{name} must be an array of numbers, got dtype {arr.dtype}")
     if arr.shape != pred.shape:
-        hint = " (use y.reshape(-1, 1))" if arr.ndim == 1 and pred.shape == (len(arr), 1) else ""
-        raise ValueError(f"y has shape {arr.shape} but pred has shape {pred.shape}: they must match for {loss}{hint}")
+        hint = f" (use {name}.reshape(-1, 1))" if arr.ndim == 1 and pred.shape == (len(arr), 1) else ""
+        raise ValueError(f"{name} has shape {arr.shape} but pred has shape {pred.shape}: they must match for {loss}{hint}")
     arr = arr.astype(pred.dtype, copy=False)
-    if not np.isfinite(arr).all(): raise ValueError(f"y contains NaN or inf")
+    if not np.isfinite(arr).all(): raise ValueError(f"{name} contains NaN or inf")
     return arr
 
 def _check_unit(name, arr, loss, hint=""):
@@ -48,7 +48,7 @@ class Loss:
     def __call__(self, pred, y):
         pred = _as_pred(pred)
         return self._compute(pred, self._target(y, pred))
-    def _target(self, y, pred): return _as_target(y, pred, self.name)
+    def _target(self, y, pred, name="y"): return _as_target(y, pred, self.name, name)  # `name`: the targets' name in messages
     def _compute(self, pred, y): raise NotImplementedError
     def check_output(self, model):
         "Refuse a model whose last layer does not fit this loss (probabilities where raw scores are expected, ...)."
@@ -93,9 +93,9 @@ class BCE(Loss):
         check_positive("eps", eps)
         if eps >= 0.5: raise ValueError(f"eps must be < 0.5, got {eps}")
         self.eps = eps
-    def _target(self, y, pred):
-        y = _as_target(y, pred, self.name)
-        _check_unit("y", y, self.name)
+    def _target(self, y, pred, name="y"):
+        y = _as_target(y, pred, self.name, name)
+        _check_unit(name, y, self.name)
         finite = np.isfinite(pred)
         vals = pred if finite.all() else pred[finite]   # NaN is left to show up in the value
         if vals.size: _check_unit("pred", vals, self.name, " (pred must be probabilities, e.g. from a sigmoid "
@@ -118,9 +118,9 @@ class BCEWithLogits(Loss):
     refuses = {"sigmoid": "bce_logits applies the sigmoid itself and expects raw scores, but the model ends in a sigmoid "
                           "layer: use loss='bce', or build the model with output='identity'"}
     def probabilities(self, out): return sigmoid(out)
-    def _target(self, y, pred):
-        y = _as_target(y, pred, self.name)
-        _check_unit("y", y, self.name)
+    def _target(self, y, pred, name="y"):
+        y = _as_target(y, pred, self.name, name)
+        _check_unit(name, y, self.name)
         return y
     def _compute(self, z, y):
         n = len(z)
@@ -137,7 +137,7 @@ class SoftmaxCrossEntropy(Loss):
     refuses = {"softmax": "softmax_ce applies the softmax itself and expects raw scores, but the model already ends in a "
                           "softmax layer: build it with output='identity' (e.g. MLP([2, 16, 3], output='identity'))"}
     def probabilities(self, out): return softmax(out)
-    def _target(self, y, pred):
+    def _target(self, y, pred, name="y"):
         n, k = pred.shape
         if k < 2:
             raise ValueError(f"softmax_ce needs at least 2 output columns, got pred with shape {pred.shape} "
@@ -145,16 +145,16 @@ class SoftmaxCrossEntropy(Loss):
         arr = np.asarray(y)
         if arr.ndim == 1:
             if not np.issubdtype(arr.dtype, np.integer):
-                raise TypeError(f"y given as class labels must have an integer dtype, got {arr.dtype} (or pass one-hot rows of shape {pred.shape})")
-            if len(arr) != n: raise ValueError(f"y has {len(arr)} labels but pred has {n} rows")
+                raise TypeError(f"{name} given as class labels must have an integer dtype, got {arr.dtype} (or pass one-hot rows of shape {pred.shape})")
+            if len(arr) != n: raise ValueError(f"{name} has {len(arr)} labels but pred has {n} rows")
             if arr.min() < 0 or arr.max() >= k:
-                raise ValueError(f"class labels in y must be in 0..{k - 1} for pred with {k} columns, got labels from {arr.min()} to {arr.max()}")
+                raise ValueError(f"class labels in {name} must be in 0..{k - 1} for pred with {k} columns, got labels from {arr.min()} to {arr.max()}")
             return arr
-        hint = " (use y.ravel() for integer labels)" if arr.ndim == 2 and arr.shape == (n, 1) else ""
+        hint = f" (use {name}.ravel() for integer labels)" if arr.ndim == 2 and arr.shape == (n, 1) else ""
         if arr.shape != pred.shape:
-            raise ValueError(f"y has shape {arr.shape} but pred has shape {pred.shape}: softmax_ce needs one-hot rows of the same shape or integer labels of shape ({n},){hint}")
-        y = _as_target(arr, pred, self.name)
-        _check_unit("y", y, self.name, " (one-hot rows or class probabilities)")
+            raise ValueError(f"{name} has shape {arr.shape} but pred has shape {pred.shape}: softmax_ce needs one-hot rows of the same shape or integer labels of shape ({n},){hint}")
+        y = _as_target(arr, pred, self.name, name)
+        _check_unit(name, y, self.name, " (one-hot rows or class probabilities)")
         return y
     def _compute(self, z, y):
         n = len(z)

@@ -160,6 +160,7 @@ class LossStage(Stage):
     y: np.ndarray             # the batch's targets
     grad: np.ndarray          # dL/dpred
     value: float              # the loss over the batch
+    diverged: bool = False    # is it a diverged loss (`annbook.step.diverged`)? Then no backward pass follows
     def arrays_in(self): return {"pred": self.pred, "y": self.y}
     def arrays_out(self): return {"grad": self.grad, "loss": np.array(self.value)}
     def symbol(self, name): return {"pred": r"\hat y", "y": "y", "grad": r"\frac{\partial L}{\partial \hat y}", "loss": "L"}.get(name, name)
@@ -173,7 +174,8 @@ class LossStage(Stage):
         nums = (r"\begin{gathered}" + rf"\text{{row {self.row}:}}\quad \hat y = {latex_matrix(self.pred[p], digits=4)},\ y = {latex_matrix(y)},\ "
                 rf"\frac{{\partial L}}{{\partial \hat y}} = {latex_matrix(self.grad[p], digits=4)} \\ L = {latex_number(v, 5)}"
                 + (rf"\ \text{{(all {n} rows)}}" if n > 1 else "") + r"\end{gathered}")
-        warn = "" if np.isfinite(v) else " It is not a finite number: training diverged (try a lower learning rate)."
+        warn = ("" if not self.diverged else " It is not a finite number: training diverged (try a lower learning rate)."
+                if not np.isfinite(v) else " It has grown a millionfold since the first step: training diverged (try a lower learning rate).")
         return dict(title=f"Loss · {name}", equation=L + r",\qquad " + dL, numbers=nums,
                     summary=f"{name}: the prediction is compared with the target; loss = {v:.4g} over {n} example{'s' * (n > 1)}."
                             " Its gradient ∂L/∂ŷ starts the backward pass." + warn)

@@ -4,13 +4,14 @@
 
 # %% ../nbs/07_step.ipynb #5e7a0004
 from __future__ import annotations
+import math
 import numpy as np
 from .losses import get_loss
 from .optim import Optimizer
 from .model import Sequential
 
 # %% auto #0
-__all__ = ['check_layer', 'plan', 'TrainingStep', 'train_step']
+__all__ = ['GROWTH', 'check_layer', 'plan', 'diverged', 'TrainingDiverged', 'data_scale', 'TrainingStep', 'train_step']
 
 # %% ../nbs/07_step.ipynb #5e7a0007
 def check_layer(layer, # a layer object
@@ -36,6 +37,43 @@ def plan(n_layers:int # number of layers of the model
     return ([("forward", i) for i in range(n_layers)] + [("loss", None)]
             + [("backward", i) for i in reversed(range(n_layers))] + [("update", None)])
 
+# %% ../nbs/07_step.ipynb #5e7a0027
+GROWTH = 1e6   # a loss over GROWTH times the first step's (or 1) is runaway growth
+
+def diverged(value:float, # a step's loss
+             first:float|None=None) -> bool: # the first step's loss, or None at the first step
+    "Has training diverged: is `value` not finite, or more than `GROWTH` times `first` (at least 1)?"
+    if not math.isfinite(value): return True
+    return first is not None and value > GROWTH * max(first, 1.0)
+
+# %% ../nbs/07_step.ipynb #5e7a0030
+class TrainingDiverged(RuntimeError):
+    "Training diverged (see `diverged`); the model keeps the weights from before the diverged step."
+    def __init__(self, epoch:int|None, # the epoch (None for a single `train_step`)
+                 loss:float, # the diverged loss
+                 lr:float, # the learning rate in use
+                 batch:int|None=None, # the batch within the epoch, for mini-batches
+                 first:bool=False, # was it the first step, before any update?
+                 scale:float|None=None, # the largest |value| in the inputs and targets, for the hint
+                 restored:int|None=None): # put back the weights from before this epoch, as an update made them infinite
+        self.epoch, self.loss, self.lr, self.batch, self.first, self.scale = epoch, loss, lr, batch, first, scale
+        self.restored = restored
+        where = "epoch " + str(epoch) + (f", batch {batch}" if batch is not None else "") if epoch is not None else "this step"
+        what = f"the loss is {loss}" if not math.isfinite(loss) else f"the loss grew to {loss:.3g} (over {GROWTH:g} times the first step's)"
+        big = f" (the data reaches |value| = {scale:.3g})" if scale is not None and scale > 1e3 else ""
+        if first: cause = (f"This is before any update, so the data's scale is the likely cause{big}: "
+                           "scale the inputs and targets, e.g. X = (X - X.mean(0)) / X.std(0)")
+        else: cause = (f"The learning rate (lr={lr:g}) is probably too high; try a lower one, e.g. lr={lr / 10:g}"
+                       + (f"; the data is large too{big}: scaling it, e.g. X = (X - X.mean(0)) / X.std(0), helps" if big else ""))
+        kept = ("The model keeps the weights from before this step." if restored is None else
+                f"The update before this step made the weights infinite: the model is back at its weights from before epoch {restored}.")
+        super().__init__(f"training diverged at {where}: {what}. {cause}. {kept}")
+
+# %% ../nbs/07_step.ipynb #5e7a0034
+def data_scale(*arrays) -> float:
+    "The largest |value| in the float arrays among `arrays` (inputs, targets), for `TrainingDiverged`'s hint."
+    return max([float(np.abs(a).max()) for a in arrays if isinstance(a, np.ndarray) and a.size and a.dtype.kind == "f"], default=0.0)
+
 # %% ../nbs/07_step.ipynb #5e7a0014
 class TrainingStep:
     "The stages of one training step of `model` with `loss` and `optimizer`; `run(X, y)` does them all."
@@ -51,8 +89,11 @@ class TrainingStep:
         self._back = [l.backward for l in self.layers]
         if not self.input_grad: self._back[0] = self.layers[0].backward_params
         self.stages = {"forward": self.forward, "loss": self.compute_loss, "backward": self.backward, "update": self.update}
-        self._calls = [(self.stages[kind], i) for kind, i in self.plan]
+        calls = [(self.stages[kind], i) for kind, i in self.plan]
+        cut = [kind for kind, i in self.plan].index("loss") + 1
+        self._head, self._tail = calls[:cut], calls[cut:]   # up to the loss; backward and the update
         self.a = self.y = self.pred = self.value = self.g = None
+        self.first, self.diverged = None, False   # the first step's loss (the growth guard's yardstick); did a step diverge?
 
     def begin(self, X, y):
         "Start a step on the batch `(X, y)` (checked arrays: the model's dtype, targets as the loss takes them)."
@@ -76,7 +117,12 @@ class TrainingStep:
     def run(self, X, y):
         "Every stage in order on the batch `(X, y)`; returns the loss before the update and the predictions."
         self.a, self.y = X, y
-        for stage, i in self._calls: stage(i)
+        for stage, i in self._head: stage(i)
+        if diverged(self.value, self.first):   # no backward, no update: the weights stay the last finite ones
+            self.diverged = True
+            return self.value, self.pred
+        if self.first is None: self.first = float(self.value)
+        for stage, i in self._tail: stage(i)
         return self.value, self.pred
 
 # %% ../nbs/07_step.ipynb #5e7a0019
@@ -85,7 +131,7 @@ def train_step(model:Sequential, # the network, updated in place
                optimizer:Optimizer, # an `Optimizer` instance (it keeps state between steps)
                Xb, # the batch's inputs, shape (n, n_inputs)
                yb) -> float: # the batch's targets
-    "Forward, loss, backward and one optimizer update on a batch; returns the loss before the update."
+    "Forward, loss, backward and one optimizer update on a batch; returns the loss before the update (`TrainingDiverged`, and no update, if it is not finite)."
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be an Optimizer instance, got {optimizer!r} "
                         "(make one with get_optimizer('adam', lr=0.05) or Adam(lr=0.05))")
@@ -94,9 +140,11 @@ def train_step(model:Sequential, # the network, updated in place
     Xb = model.check_input(Xb)
     step = TrainingStep(model, loss, optimizer)
     step.begin(Xb, None)
-    for i in range(len(model.layers)): step.forward(i)
-    step.y = loss._target(yb, step.a)   # the targets checked against the predictions, as `loss(pred, y)` does
-    step.compute_loss()
+    with np.errstate(over="ignore", invalid="ignore"):   # overflow shows up as a diverged loss, reported below
+        for i in range(len(model.layers)): step.forward(i)
+        step.y = loss._target(yb, step.a)   # the targets checked against the predictions, as `loss(pred, y)` does
+        step.compute_loss()
+    if diverged(step.value): raise TrainingDiverged(None, float(step.value), optimizer.lr, first=optimizer.t == 0, scale=data_scale(Xb, step.y))
     for i in reversed(range(len(model.layers))): step.backward(i)
     step.update()
     return step.value

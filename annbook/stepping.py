@@ -12,10 +12,10 @@ import numpy as np
 from .core import check_bool, check_choice, check_positive
 from .losses import get_loss
 from .optim import get_optimizer
-from .step import TrainingStep, check_layer
+from .step import TrainingDiverged, TrainingStep, check_layer, data_scale, diverged
 from .snapshot import load_state, save_state
 from .stages import BackwardStage, ForwardStage, LossStage, Stage, UpdateStage
-from .train import TrainingDiverged, _check_targets
+from .train import _check_targets
 
 # %% auto #0
 __all__ = ['net_layers', 'param_names', 'Edit', 'Stepper']
@@ -72,9 +72,10 @@ def _do_loss(st, i, where):
     step.compute_loss()
     value = float(step.value)
     st.history["loss"].append(value)
-    if not np.isfinite(value): st.diverged = True
+    losses = st.history["loss"]
+    st.diverged = diverged(value, losses[0] if len(losses) > 1 else None)
     return LossStage(component=st.loss, pred=step.pred.copy(), y=np.array(step.y, copy=True), grad=step.g.copy(),
-                     value=value, **where)
+                     value=value, diverged=st.diverged, **where)
 
 # %% ../nbs/15_stepping.ipynb #3f19d0d8
 def _do_backward(st, i, where):
@@ -213,7 +214,8 @@ class Stepper:
         if self.diverged:
             per = 1 if self.mode == "batch" else len(self.X)
             raise TrainingDiverged(self._iteration // per + 1, self.history["loss"][-1], self.optimizer.lr,
-                                   None if self.mode == "batch" else self._iteration % per + 1)
+                                   None if self.mode == "batch" else self._iteration % per + 1,
+                                   first=len(self.history["loss"]) == 1, scale=data_scale(self.X, self.y))
         if self._index == 0: _begin_iteration(self)
         kind, i = self.plan[self._index]
         b = self._batch

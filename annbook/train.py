@@ -14,11 +14,11 @@ from .losses import get_loss
 from .metrics import get_metric
 from .optim import get_optimizer
 from .model import Sequential
-from .step import TrainingStep, train_step
+from .step import TrainingStep, TrainingDiverged, data_scale, train_step
 
 # %% auto #0
 __all__ = ['RECOMMENDED', 'History', 'Trainer', 'Callback', 'LambdaCallback', 'EarlyStopping', 'ProgressBar', 'Logger',
-           'TrainingDiverged', 'evaluate', 'recommended_sizes', 'fit']
+           'evaluate', 'recommended_sizes', 'fit']
 
 # %% ../nbs/08_train.ipynb #896a7bc7
 class History:
@@ -171,13 +171,20 @@ class Logger(Callback):
         if self._own: self._f.close()
 
 # %% ../nbs/08_train.ipynb #b8e22de5
-class TrainingDiverged(RuntimeError):
-    "The loss became NaN or infinite during training."
-    def __init__(self, epoch:int, loss:float, lr:float, batch:int|None=None):
-        self.epoch, self.loss, self.lr, self.batch = epoch, loss, lr, batch
-        where = f"epoch {epoch}" + (f", batch {batch}" if batch is not None else "")
-        super().__init__(f"training diverged at {where}: the loss is {loss}. The learning rate (lr={lr:g}) is "
-                         f"probably too high; try a lower one, e.g. lr={lr / 10:g}")
+def _keep(step, epoch, kept=None) -> tuple:
+    "A copy of the weights and the optimizer's state before `epoch`, if they are finite; else the copy `kept` before."
+    if kept is not None and not all(np.isfinite(p).all() for p in step.params): return kept
+    return epoch, [p.copy() for p in step.params], step.optimizer.state_dict()
+
+def _diverged(step, kept, epoch, batch, X, y):
+    "Raise `TrainingDiverged`; if the weights are no longer finite, put back the `kept` state first."
+    back = None
+    if not all(np.isfinite(p).all() for p in step.params):
+        back, params, state = kept
+        for p, q in zip(step.params, params): p[...] = q
+        step.optimizer.load_state_dict(state)
+    raise TrainingDiverged(epoch, float(step.value), step.optimizer.lr, batch, first=step.first is None,
+                           scale=data_scale(X, y), restored=back)
 
 # %% ../nbs/08_train.ipynb #af5d1352
 def _check_targets(model, loss, y, name, n_rows):
@@ -192,10 +199,10 @@ def _check_targets(model, loss, y, name, n_rows):
                          + (" (for class labels use one_hot, or loss='softmax_ce' with integer labels)" if y.shape[1] == 1 else ""))
     return y
 
-def _loss_targets(model, loss, fns, X, y, head=256):
-    "The targets as `loss` takes them (checked and converted once, all rows); loss and metrics tried on the first `head` rows."
+def _loss_targets(model, loss, fns, X, y, name="y", head=256):
+    "The targets `name` as `loss` takes them (checked and converted once, all rows); loss and metrics tried on the first `head` rows."
     pred = model.forward(X[:head])
-    y = loss._target(y, np.zeros((len(X), pred.shape[1]), pred.dtype))
+    y = loss._target(y, np.zeros((len(X), pred.shape[1]), pred.dtype), name)
     _evaluate(model, loss, fns, X[:head], y[:head])
     return y
 
@@ -282,7 +289,7 @@ def fit(model:Sequential, # the network, trained in place
     for cb in callbacks:
         if not isinstance(cb, Callback): raise TypeError(f"callbacks must be Callback objects, got {cb!r}")
     if progress and not any(isinstance(cb, ProgressBar) for cb in callbacks): callbacks.append(ProgressBar())
-    y, val = _loss_targets(model, loss_fn, fns, X, y), val and (val[0], _loss_targets(model, loss_fn, fns, *val))
+    y, val = _loss_targets(model, loss_fn, fns, X, y), val and (val[0], _loss_targets(model, loss_fn, fns, *val, "y_val"))
 
     history = History()
     trainer = Trainer(model, loss_fn, opt, epochs, batch_size, history)
@@ -290,7 +297,7 @@ def fit(model:Sequential, # the network, trained in place
     step, n = TrainingStep(model, loss_fn, opt), len(X)
     names = ["loss", *fns, "lr"] + ([f"val_{k}" for k in ("loss", *fns)] if val is not None else [])
     for cb in callbacks: cb.check_logs(names)   # before any epoch: a callback that cannot work says so now
-    failed = None
+    failed = kept = None
     try:
         for cb in callbacks: cb.on_train_begin()
         with np.errstate(over="ignore", invalid="ignore"):  # overflow shows up as a non-finite loss, reported below
@@ -302,9 +309,10 @@ def fit(model:Sequential, # the network, trained in place
                     except (TypeError, ValueError) as e: raise ValueError(f"schedule gave lr={new!r} for epoch {epoch}: {e}") from None
                 for cb in callbacks: cb.on_epoch_begin(epoch)
                 if callbacks: step.frozen = model.frozen_mask()   # a callback may have frozen something
+                if epoch & (epoch - 1) == 0 or epoch % 256 == 0: kept = _keep(step, epoch, kept)
                 if batch_size is None:   # one batch, the whole set: its values are the epoch's
                     value, pred = step.run(X, y)
-                    if not math.isfinite(value): raise TrainingDiverged(epoch, value, opt.lr)
+                    if step.diverged: _diverged(step, kept, epoch, None, X, y)
                     logs = {"loss": value}
                     if fns:
                         scores = loss_fn.probabilities(pred)
@@ -313,7 +321,7 @@ def fit(model:Sequential, # the network, trained in place
                     logs = dict.fromkeys(["loss", *fns], 0.0)
                     for b, (Xb, yb) in enumerate(batches(X, y, batch_size, shuffle, rng), 1):
                         value, pred = step.run(Xb, yb)
-                        if not math.isfinite(value): raise TrainingDiverged(epoch, value, opt.lr, b)
+                        if step.diverged: _diverged(step, kept, epoch, b, Xb, yb)
                         w = len(Xb) / n  # this batch's share of the epoch
                         logs["loss"] += value * w
                         if fns:
