@@ -6,14 +6,15 @@
 from __future__ import annotations
 from typing import NamedTuple
 import numpy as np
+from .core import as_2d_float, check_bool, check_positive, check_size
 from .model import MLP
 from .losses import SSE
 from .optim import SGD
 from .train import train_step
 
 # %% auto #0
-__all__ = ['XOR_X', 'XOR_Y', 'XOR_TEST', 'PARITY4_X', 'PARITY4_Y', 'PARITY4_TEST', 'ClassicResult', 'classic_script',
-           'classic_xor', 'classic_parity4', 'annbook_script', 'annbook_xor', 'annbook_parity4']
+__all__ = ['MAX_ITERATIONS', 'XOR_X', 'XOR_Y', 'XOR_TEST', 'PARITY4_X', 'PARITY4_Y', 'PARITY4_TEST', 'ClassicResult',
+           'classic_script', 'classic_xor', 'classic_parity4', 'annbook_script', 'annbook_xor', 'annbook_parity4']
 
 # %% ../nbs/10_classic.ipynb #99c791ef
 class ClassicResult(NamedTuple):
@@ -22,6 +23,19 @@ class ClassicResult(NamedTuple):
     weights: list
     model: object = None
 
+MAX_ITERATIONS = 10**7   # a script run longer than this is a typo, not a plan
+
+def _check_script(X, y, X_test, n_hidden, iterations) -> int:
+    "Check a script's arguments (without converting them: the script computes on them as given); returns `n_hidden`."
+    Xc = as_2d_float("X", X); yc = as_2d_float("y", y); Xt = as_2d_float("X_test", X_test)
+    if len(yc) != len(Xc): raise ValueError(f"X has {len(Xc)} rows but y has {len(yc)}: they must match")
+    if Xt.shape[1] != Xc.shape[1]: raise ValueError(f"X_test has {Xt.shape[1]} columns but X has {Xc.shape[1]}")
+    n_hidden = Xc.shape[1] if n_hidden is None else check_positive("n_hidden", n_hidden, integer=True)
+    check_size(f"n_hidden={n_hidden}", (Xc.shape[1], n_hidden))
+    check_positive("iterations", iterations, integer=True, allow_zero=True)
+    if iterations > MAX_ITERATIONS: raise ValueError(f"iterations must be at most {MAX_ITERATIONS:,}, got {iterations:,}")
+    return n_hidden
+
 def classic_script(X, # training inputs (the script used int arrays)
                    y, # training targets, a column
                    X_test, # inputs to predict after training
@@ -29,7 +43,8 @@ def classic_script(X, # training inputs (the script used int arrays)
                    iterations:int=10000, # training iterations (full batch)
                    verbose:bool=False) -> ClassicResult: # print what the script printed?
     "The classic NumPy training loop, verbatim: 2 weight layers, no biases, sigmoid, lr 1, np.random.seed(1)."
-    n_hidden = X.shape[1] if n_hidden is None else n_hidden
+    check_bool("verbose", verbose)
+    n_hidden = _check_script(X, y, X_test, n_hidden, iterations)
     state = np.random.get_state()
     try:
         # Sigmoid activation function
@@ -108,7 +123,7 @@ def annbook_script(X, # training inputs
                    n_hidden:int|None=None, # hidden units (default: as many as inputs)
                    iterations:int=10000) -> ClassicResult: # full-batch epochs
     "The classic script rebuilt from annbook: MLP(bias=False, init='classic'), SSE, SGD(lr=1), `train_step`."
-    n_hidden = X.shape[1] if n_hidden is None else n_hidden
+    n_hidden = _check_script(X, y, X_test, n_hidden, iterations)
     state = np.random.get_state()
     try:
         model = MLP([X.shape[1], n_hidden, 1], hidden="sigmoid", output="sigmoid", bias=False, init="classic", seed=1)

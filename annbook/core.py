@@ -6,18 +6,27 @@
 from __future__ import annotations
 import math
 import numbers
+import os
+from pathlib import Path
 import numpy as np
 
 # %% auto #0
-__all__ = ['FLOAT_DTYPES', 'MAX_ELEMENTS', 'check_positive', 'check_bool', 'check_dtype', 'check_choice', 'as_2d_float',
-           'check_size', 'check_Xy', 'get_rng']
+__all__ = ['FLOAT_DTYPES', 'MAX_ELEMENTS', 'check_positive', 'check_real', 'check_bool', 'check_dtype', 'check_choice',
+           'as_2d_float', 'check_size', 'check_Xy', 'check_path', 'get_rng']
 
 # %% ../nbs/00_core.ipynb #062051a2
+def _check_name(name):
+    "The validators' own first argument: the name of the argument they check, for their messages."
+    if type(name) is not str or not name: raise TypeError(f"name must be the checked argument's name (a str), got {name!r}")
+
 def check_positive(name:str, # the argument's name, used in the message
                    value, # the value given
                    *, integer:bool=False, # must it be a whole number?
                    allow_zero:bool=False): # is 0 allowed?
     "Return `value` if it is a positive number (an int when `integer`), else raise naming `name`."
+    _check_name(name)
+    if integer not in (True, False) or allow_zero not in (True, False):
+        raise TypeError(f"integer and allow_zero must be True or False, got {integer!r} and {allow_zero!r}")
     kind = "an integer" if integer else "a number"
     ok = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, ok):
@@ -25,12 +34,24 @@ def check_positive(name:str, # the argument's name, used in the message
     finite = isinstance(value, numbers.Integral) or math.isfinite(value)   # any int is finite, however large (math: Fractions too)
     if not finite or value < 0 or (value == 0 and not allow_zero):
         raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
+    if not isinstance(value, (int, float, np.integer, np.floating)): value = float(value)   # a Fraction or Decimal: as a float
+    return value
+
+# %% ../nbs/00_core.ipynb #c0e10016
+def check_real(name:str, # the argument's name
+               value) -> float: # the value given
+    "Return `value` if it is a finite real number (not a bool), else raise naming `name`."
+    _check_name(name)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+    if not math.isfinite(value): raise ValueError(f"{name} must be a finite number, got {value!r}")
     return value
 
 # %% ../nbs/00_core.ipynb #c0e10002
 def check_bool(name:str, # the argument's name
                value): # the value given
     "Return `value` as a bool if it is True or False (a Python or NumPy bool), else raise a `TypeError` naming `name`."
+    _check_name(name)
     if not isinstance(value, (bool, np.bool_)): raise TypeError(f"{name} must be True or False, got {value!r}")
     return bool(value)
 
@@ -39,6 +60,7 @@ FLOAT_DTYPES = ("float32", "float64")
 def check_dtype(name:str, # the argument's name
                 value): # 'float32', 'float64', np.float32, np.float64 or such a np.dtype
     "`value` as `np.dtype` float32 or float64, else a `ValueError` naming `name` and the choices."
+    _check_name(name)
     ok = ((isinstance(value, str) and value in FLOAT_DTYPES) or (isinstance(value, type) and value in (np.float32, np.float64))
           or (isinstance(value, np.dtype) and value.name in FLOAT_DTYPES))
     if not ok: raise ValueError(f"{name} must be one of {list(FLOAT_DTYPES)}, got {value!r}")
@@ -49,7 +71,9 @@ def check_choice(name:str, # the argument's name
                  value, # the value given
                  choices): # the valid values
     "Return `value` if it is one of `choices`, else raise a `ValueError` that lists them."
-    choices = sorted(choices)
+    _check_name(name)
+    try: choices = sorted(choices)
+    except TypeError: raise TypeError(f"choices must be a collection of names, got {choices!r}") from None
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
     return value
@@ -59,6 +83,7 @@ def as_2d_float(name:str, # the argument's name
                 X, # array-like of numbers, shape (n_rows, n_cols)
                 dtype=None): # float dtype of the result; default: X's own if it is floating, else float64
     "`X` as a finite, non-empty 2-D float array, or a clear error naming `name`."
+    _check_name(name)
     arr = np.asarray(X)
     if arr.dtype.kind not in "biuf":   # bool, ints and floats; not complex, dates, times, text or objects
         raise TypeError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
@@ -67,7 +92,10 @@ def as_2d_float(name:str, # the argument's name
         raise ValueError(f"{name} must be 2-D (rows, columns), got shape {arr.shape}{hint}")
     if arr.size == 0: raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
     if dtype is None: dtype = arr.dtype if np.issubdtype(arr.dtype, np.floating) else np.float64
-    arr = arr.astype(dtype, copy=False)
+    try: ok = np.dtype(dtype).kind == "f"
+    except TypeError: ok = False
+    if not ok: raise TypeError(f"dtype must be a float dtype such as 'float64', got {dtype!r}")
+    with np.errstate(over="ignore"): arr = arr.astype(dtype, copy=False)   # too large for float32: inf, refused below
     if not np.isfinite(arr).all():
         raise ValueError(f"{name} contains NaN or inf (at row {int(np.argwhere(~np.isfinite(arr))[0][0])})")
     return arr
@@ -78,21 +106,38 @@ MAX_ELEMENTS = 10**8
 def check_size(what:str, # what would be made, for the message, e.g. 'Dense(2, 1099511627776)'
                shape): # its shape
     "Raise a `ValueError` if an array of `shape` would hold more than `MAX_ELEMENTS` numbers."
-    n = math.prod(int(s) for s in shape)
+    if type(what) is not str: raise TypeError(f"what must say what would be made (a str), got {what!r}")
+    try: n = math.prod(int(s) for s in shape)
+    except (TypeError, ValueError): raise TypeError(f"shape must be a tuple of sizes, got {shape!r}") from None
     if n > MAX_ELEMENTS:
         raise ValueError(f"{what} would hold {n:,} numbers; annbook works in memory on one machine and makes arrays "
                          f"of at most {MAX_ELEMENTS:,}")
 
 # %% ../nbs/00_core.ipynb #5b245b92
 def check_Xy(X, y):
-    "Raise if `X` and `y` do not have the same number of rows."
+    "Raise if `X` (numbers) and `y` (numbers, or labels as text) are not arrays with the same number of rows."
+    for name, v, kinds in (("X", X, "biuf"), ("y", y, "biufUS")):
+        if not np.ndim(v): raise TypeError(f"{name} must be an array with one row per example, got {v!r}")
+        if np.asarray(v).dtype.kind not in kinds:
+            raise TypeError(f"{name} must hold {'numbers' if name == 'X' else 'numbers or text labels'}, got dtype {np.asarray(v).dtype}")
     if len(X) != len(y): raise ValueError(f"X has {len(X)} rows but y has {len(y)}: they must match")
+
+# %% ../nbs/00_core.ipynb #c0e10014
+def check_path(name:str, # the argument's name
+               path) -> Path: # a str or os.PathLike
+    "`path` as a `Path`, or a TypeError/ValueError naming `name`."
+    _check_name(name)
+    if not isinstance(path, (str, os.PathLike)) or isinstance(os.fspath(path), bytes):
+        raise TypeError(f"{name} must be a file path (a str or pathlib.Path), got {path!r}")
+    if not os.fspath(path).strip(): raise ValueError(f"{name} must not be empty")
+    return Path(path)
 
 # %% ../nbs/00_core.ipynb #61496072
 def get_rng(seed=None, # None, an int, or a `np.random.Generator`
             name:str="seed" # the argument's name, for the message
            ) -> np.random.Generator:
     "A `np.random.Generator` from `seed`."
+    _check_name(name)
     if isinstance(seed, np.random.Generator): return seed
     if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
         if seed is not None and seed < 0: raise ValueError(f"{name} must be >= 0, got {seed}")

@@ -9,7 +9,7 @@ import math
 import numbers
 from pathlib import Path
 import numpy as np
-from .core import check_bool, check_positive, check_size, check_Xy, as_2d_float, get_rng
+from .core import check_bool, check_path, check_positive, check_size, check_Xy, as_2d_float, get_rng
 
 # %% auto #0
 __all__ = ['xor', 'parity', 'circles', 'moons', 'spiral', 'blobs', 'sine', 'one_hot', 'train_val_split', 'read_csv', 'batches']
@@ -36,6 +36,7 @@ def parity(n_bits:int # number of input bits, an int from 1 to 16
 
 # %% ../nbs/01_data.ipynb #fc6d1ce7
 def _check_noise(name, value): return check_positive(name, value, allow_zero=True)
+def _check_n(n): check_positive("n", n, integer=True); check_size(f"a data set of n={n} points", (n, 2))
 
 def _shuffled(X, labels, rng):
     order = rng.permutation(len(X))
@@ -47,7 +48,7 @@ def circles(n:int=200, # number of points (half on each circle)
             factor:float=0.5, # radius of the inner circle, between 0 and 1
             seed=0): # int, None or `np.random.Generator`
     "Two concentric circles: `X` (n, 2) float64, labels (n,) int64 (0 outer, 1 inner)."
-    check_positive("n", n, integer=True); _check_noise("noise", noise); check_positive("factor", factor)
+    _check_n(n); _check_noise("noise", noise); check_positive("factor", factor)
     if n < 2: raise ValueError(f"n must be >= 2 (one point per class), got {n}")
     if factor >= 1: raise ValueError(f"factor must be < 1, got {factor} (it is the radius of the inner circle)")
     rng = get_rng(seed)
@@ -64,7 +65,7 @@ def moons(n:int=200, # number of points (half on each moon)
           noise:float=0.1, # standard deviation of the Gaussian noise
           seed=0): # int, None or `np.random.Generator`
     "Two interleaving half moons: `X` (n, 2) float64, labels (n,) int64."
-    check_positive("n", n, integer=True); _check_noise("noise", noise)
+    _check_n(n); _check_noise("noise", noise)
     if n < 2: raise ValueError(f"n must be >= 2 (one point per class), got {n}")
     rng = get_rng(seed)
     n_up = n // 2; n_down = n - n_up
@@ -80,7 +81,7 @@ def spiral(n:int=300, # total number of points, shared out between the arms
            noise:float=0.2, # standard deviation of the noise on the angle
            seed=0): # int, None or `np.random.Generator`
     "Interleaved spiral arms: `X` (n, 2) float64, labels (n,) int64 in 0..classes-1."
-    check_positive("n", n, integer=True); check_positive("classes", classes, integer=True); _check_noise("noise", noise)
+    _check_n(n); check_positive("classes", classes, integer=True); _check_noise("noise", noise)
     if classes < 2: raise ValueError(f"classes must be >= 2, got {classes}")
     if n < classes: raise ValueError(f"n must be >= classes (one point per arm), got n={n}, classes={classes}")
     rng = get_rng(seed)
@@ -98,10 +99,11 @@ def blobs(n:int=300, # total number of points
           std:float=1.0, # standard deviation of each cluster
           seed=0): # int, None or `np.random.Generator`
     "Gaussian blobs: `X` (n, 2) float64, labels (n,) int64 in 0..k-1."
-    check_positive("n", n, integer=True); _check_noise("std", std)
+    _check_n(n); _check_noise("std", std)
     rng = get_rng(seed)
     if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
         check_positive("centers", centers, integer=True)
+        if centers > n: raise ValueError(f"n must be >= the number of centers ({centers}), got {n}")
         C = rng.uniform(-5.0, 5.0, (int(centers), 2))
     elif isinstance(centers, (numbers.Number, bool, str)):
         raise TypeError(f"centers must be an int or an array of shape (k, 2), got {centers!r}")
@@ -121,7 +123,7 @@ def sine(n:int=40, # number of points
          noise:float=0.1, # standard deviation of the Gaussian noise on y
          seed=0): # int, None or `np.random.Generator`
     "A 1-D regression problem: `X` (n, 1) evenly spread over [-π, π], `y` (n, 1) = sin(X) + noise, both float64."
-    check_positive("n", n, integer=True); _check_noise("noise", noise)
+    _check_n(n); _check_noise("noise", noise)
     if n < 2: raise ValueError(f"n must be >= 2, got {n}")
     X = np.linspace(-np.pi, np.pi, n).reshape(-1, 1)
     return X, np.sin(X) + get_rng(seed).normal(0.0, noise, X.shape)
@@ -146,7 +148,7 @@ def one_hot(labels, # integer class labels, shape (n,)
     labels = _check_labels("labels", labels)
     if n_classes is None: n_classes = int(labels.max()) + 1
     check_positive("n_classes", n_classes, integer=True)
-    check_size("one_hot", (len(labels), n_classes))
+    check_size(f"one_hot(n_classes={n_classes})", (len(labels), n_classes))
     if labels.max() >= n_classes:
         raise ValueError(f"labels must be < n_classes={n_classes}, got a label {labels.max()}")
     out = np.zeros((len(labels), int(n_classes)), dtype=np.float64)
@@ -166,7 +168,7 @@ def train_val_split(X, # inputs, shape (n, d)
     check_positive("val_frac", val_frac)
     if val_frac >= 1: raise ValueError(f"val_frac must be < 1, got {val_frac}")
     n = len(X)
-    if n < 2: raise ValueError(f"train_val_split needs at least 2 rows, got {n}")
+    if n < 2: raise ValueError(f"X must have at least 2 rows to split, got {n}")
     n_val = min(max(int(round(n * val_frac)), 1), n - 1)
     order = get_rng(seed).permutation(n)
     val, tr = order[:n_val], order[n_val:]
@@ -176,7 +178,7 @@ def train_val_split(X, # inputs, shape (n, d)
 def read_csv(path, # a CSV file: a header row, then one row per example
              target:str): # the name of the target column
     "`X` (float, the other columns), `y` (float if every target is a number, else the labels as text) and the input names."
-    path = Path(path)
+    path = check_path("path", path)
     if not path.is_file(): raise FileNotFoundError(f"no such file: {path}")
     with open(path, newline="", encoding="utf-8-sig") as f:
         try: rows = [(i, r) for i, r in enumerate(csv.reader(f), 1) if any(c.strip() for c in r)]
@@ -218,8 +220,8 @@ def batches(X, # inputs, a NumPy array with one row per example
     check_Xy(X, y)
     if batch_size is not None: check_positive("batch_size", batch_size, integer=True)
     check_bool("shuffle", shuffle)
-    if shuffle and batch_size is not None and not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a np.random.Generator when shuffle=True (e.g. np.random.default_rng(0)), got {rng!r}")
+    if (rng is not None or shuffle and batch_size is not None) and not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a np.random.Generator (e.g. np.random.default_rng(0); shuffle=True needs one), got {rng!r}")
     return _batches(X, y, batch_size, shuffle, rng)
 
 def _batches(X, y, batch_size, shuffle, rng):

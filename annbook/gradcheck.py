@@ -5,13 +5,18 @@
 # %% ../nbs/09_gradcheck.ipynb #e3c33fcd
 from __future__ import annotations
 import numpy as np
-from .core import check_positive, get_rng
+from .core import as_2d_float, check_positive, get_rng
 from .losses import get_loss
 
 # %% auto #0
 __all__ = ['numeric_grad', 'rel_error', 'max_rel_error', 'gradcheck_layer', 'gradcheck']
 
 # %% ../nbs/09_gradcheck.ipynb #5f4832cd
+def _number(v):
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.number, np.ndarray)) or np.size(v) != 1:
+        raise TypeError(f"f must return a number, got {v!r}")
+    return float(v)
+
 def numeric_grad(f, # function of `x` returning a float
                  x:np.ndarray, # float array; perturbed in place, then restored exactly
                  eps:float=1e-6): # step size
@@ -24,21 +29,30 @@ def numeric_grad(f, # function of `x` returning a float
     grad = np.zeros(x.shape, dtype=np.float64)
     for i in np.ndindex(x.shape):
         old = x[i]
-        x[i] = old + eps; f_plus = float(f(x))
-        x[i] = old - eps; f_minus = float(f(x))
-        x[i] = old
+        try:
+            x[i] = old + eps; f_plus = _number(f(x))
+            x[i] = old - eps; f_minus = _number(f(x))
+        finally: x[i] = old   # restored even if f fails
         grad[i] = (f_plus - f_minus) / (2 * eps)
     return grad
 
 # %% ../nbs/09_gradcheck.ipynb #60da20e0
+def _float64(name, v):
+    "`v` as a float64 array, if it holds real numbers; else a TypeError naming `name`."
+    arr = np.asarray(v)
+    if arr.dtype.kind not in "biuf": raise TypeError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
+    return arr.astype(np.float64, copy=False)
+
 def rel_error(a, # one gradient
               b): # another of the same shape
     "Relative error ||a-b|| / max(||a||, ||b||) (0 when both are zero; inf when either holds NaN or inf: never a match)."
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    a, b = _float64("a", a), _float64("b", b)
     if a.shape != b.shape: raise ValueError(f"a has shape {a.shape} but b has shape {b.shape}: they must match")
     if not (np.isfinite(a).all() and np.isfinite(b).all()): return float("inf")
-    scale = max(np.linalg.norm(a), np.linalg.norm(b))
-    return float(np.linalg.norm(a - b) / scale) if scale > 0 else 0.0
+    m = max(float(np.abs(a).max(initial=0)), float(np.abs(b).max(initial=0)))
+    if m == 0: return 0.0
+    a, b = a / m, b / m   # scaled to at most 1: the same ratio, and the norms cannot overflow
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b)))
 
 def max_rel_error(errors:dict # name -> relative error, as returned by `gradcheck`
                  ) -> float:
@@ -52,7 +66,10 @@ def gradcheck_layer(layer, # an object with forward, backward, params and grads
                     eps:float=1e-6, # finite-difference step
                     seed=0): # seed for the random output weights R
     "Relative errors of `layer.backward` for the input ('x') and each parameter, against finite differences."
-    x = np.array(x, dtype=np.float64)   # a copy: it is perturbed
+    missing = [m for m in ("forward", "backward", "params", "grads") if not hasattr(layer, m)]
+    if missing: raise TypeError(f"layer must be a layer with forward, backward, params and grads, got {layer!r}")
+    x = np.array(_float64("x", x))   # a copy: it is perturbed
+    check_positive("eps", eps)
     _check_float64((p for p in layer.params.values()), f"{layer!r}")
     out = layer.forward(x)
     R = get_rng(seed).normal(size=np.shape(out))
@@ -84,7 +101,12 @@ class _Chain:
     def gradients(self): return [l.grads[k] for l in self.layers for k in l.params]
 
 def _as_model(model):
-    if isinstance(model, (list, tuple)): return _Chain(model)
+    if isinstance(model, (list, tuple)):
+        if not model: raise ValueError("model must be a Sequential or a list of layers, got []")
+        for i, l in enumerate(model):
+            if not all(hasattr(l, a) for a in ("forward", "backward", "params", "grads")):
+                raise TypeError(f"model[{i}] ({type(l).__name__}) is not a layer: it needs forward, backward, params and grads")
+        return _Chain(model)
     missing = [a for a in ("forward", "backward", "named_parameters", "gradients") if not hasattr(model, a)]
     if missing: raise TypeError(f"model must be a Sequential or a list of layers, got {type(model).__name__} (no {', '.join(missing)})")
     return model
@@ -99,7 +121,8 @@ def gradcheck(model, # a `Sequential` (or a list of layers)
     m, loss = _as_model(model), get_loss(loss)
     named = m.named_parameters()
     _check_float64((p for _, p in named), "the model")
-    X = np.asarray(X, dtype=np.float64)
+    X = as_2d_float("X", X, dtype=np.float64)
+    check_positive("eps", eps)
     value, g = loss(m.forward(X), y)
     m.backward(g)
     analytic = [np.array(a, copy=True) for a in m.gradients()]

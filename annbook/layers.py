@@ -11,10 +11,20 @@ from .core import check_bool, check_choice, check_dtype, check_positive, check_s
 __all__ = ['ACTIVATIONS', 'ACTIVATION_TEX', 'INITS', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'identity', 'Activation', 'softmax',
            'Softmax', 'activation_names', 'get_activation', 'init_weights', 'Dense']
 
+# %% ../nbs/02_layers.ipynb #c0e10020
+def _numbers(name, x):
+    "`x` as a NumPy array of real numbers (floats as they are, others as float64), or a TypeError naming `name`."
+    a = np.asarray(x)
+    if a.dtype.kind not in "biuf": raise TypeError(f"{name} must be an array of real numbers, got dtype {a.dtype}")
+    return a if a.dtype.kind == "f" else a.astype(np.float64)
+
 # %% ../nbs/02_layers.ipynb #4d962d64
 def sigmoid(x # pre-activation, any shape
            ):
     "The logistic function 1/(1+exp(-x)), exactly that formula for x > -700, without overflow warnings."
+    return _sigmoid(_numbers("x", x))
+
+def _sigmoid(x):   # unchecked, for the layers: they have checked their input
     x = np.asarray(x)
     e = np.exp(np.minimum(-x, _EXP_CAP.get(x.dtype, 700.0)))
     if type(e) is not np.ndarray: return 1 / (1 + e)  # a scalar
@@ -26,34 +36,33 @@ _EXP_CAP = {np.dtype(np.float16): 11.0, np.dtype(np.float32): 87.0}  # exp(cap) 
 def _dsigmoid(z, a): return a * (1 - a)
 
 # %% ../nbs/02_layers.ipynb #b2a41949
-def tanh(x): "Hyperbolic tangent."; return np.tanh(x)
+def tanh(x): "Hyperbolic tangent."; return np.tanh(_numbers("x", x))
 def _dtanh(z, a): return 1 - a * a
 
-def relu(x): "max(x, 0), elementwise."; return np.maximum(x, 0)
+def relu(x): "max(x, 0), elementwise."; return _relu(_numbers("x", x))
+def _relu(x): return np.maximum(x, 0)
 def _drelu(z, a): return (z > 0).astype(a.dtype)
 
-def leaky_relu(x, alpha=0.01): "x where x > 0, else alpha*x."; return np.where(x > 0, x, alpha * x)
+def leaky_relu(x, alpha=0.01):
+    "x where x > 0, else alpha*x."
+    x, alpha = _numbers("x", x), check_positive("alpha", alpha, allow_zero=True)
+    with np.errstate(over="ignore"): return _leaky_relu(x, alpha)   # alpha * x may overflow to inf: as it should
+def _leaky_relu(x, alpha=0.01): return np.where(x > 0, x, alpha * x)
 def _dleaky_relu(z, a, alpha=0.01):
     d = np.ones_like(a); d[z <= 0] = alpha
     return d
 
-def identity(x): "The input itself."; return x
+def identity(x): "The input itself (as an array of real numbers)."; return _numbers("x", x)
+def _identity(x): return x
 def _didentity(z, a): return np.ones_like(a)
-
-# %% ../nbs/02_layers.ipynb #c0e10020
-def _numbers(name, x):
-    "`x` as a NumPy array of real numbers (floats as they are, others as float64), or a TypeError naming `name`."
-    a = np.asarray(x)
-    if a.dtype.kind not in "biuf": raise TypeError(f"{name} must be an array of real numbers, got dtype {a.dtype}")
-    return a if a.dtype.kind == "f" else a.astype(np.float64)
 
 # %% ../nbs/02_layers.ipynb #4e6ff89c
 ACTIVATIONS = {
-    "sigmoid": (sigmoid, _dsigmoid),
-    "tanh": (tanh, _dtanh),
-    "relu": (relu, _drelu),
-    "leaky_relu": (leaky_relu, _dleaky_relu),
-    "identity": (identity, _didentity),
+    "sigmoid": (_sigmoid, _dsigmoid),
+    "tanh": (np.tanh, _dtanh),
+    "relu": (_relu, _drelu),
+    "leaky_relu": (_leaky_relu, _dleaky_relu),
+    "identity": (_identity, _didentity),
 }
 ACTIVATION_TEX = {
     "sigmoid": (r"\sigma", r"\frac{1}{1 + e^{-z}}", r"a\,(1 - a)"),
@@ -69,7 +78,7 @@ class Activation:
     def __init__(self,
                  name:str, # one of `ACTIVATIONS`
                  alpha:float=0.01): # negative slope, used by `leaky_relu` only
-        if name == "softmax":
+        if isinstance(name, str) and name == "softmax":
             raise ValueError("softmax acts on whole rows, not elementwise: use Softmax() or get_activation('softmax')")
         self.name = check_choice("activation", name, ACTIVATIONS)
         self.alpha = check_positive("alpha", alpha, allow_zero=True)
@@ -80,7 +89,7 @@ class Activation:
 
     def forward(self, x):
         "Apply the activation; cache input and output."
-        if type(x) is not np.ndarray: x = _numbers("x", x)
+        if type(x) is not np.ndarray or x.dtype.kind != "f": x = _numbers("x", x)
         self._z = x
         try: self._a = a = self.f(x, **self._kw) if self._kw else self.f(x)
         except TypeError:   # checked only when it failed: the check costs nothing on the way that works
@@ -121,8 +130,11 @@ class Activation:
 def softmax(z # scores, shape (n, k)
            ):
     "Row-wise softmax, shifted by the row maximum so it never overflows."
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    z = _numbers("z", z)
+    if z.ndim == 0 or z.size == 0: raise ValueError(f"z must be an array of scores with at least one column, got shape {z.shape}")
+    with np.errstate(invalid="ignore"):   # a row holding inf or NaN gives NaN, without a warning
+        e = np.exp(z - z.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
 
 # %% ../nbs/02_layers.ipynb #6ce9ea16
 class Softmax:
@@ -205,7 +217,7 @@ class Dense:
                  rng=None, # seed or `np.random.Generator` for the weights
                  dtype=np.float64): # float64 or float32
         check_positive("n_in", n_in, integer=True); check_positive("n_out", n_out, integer=True)
-        check_size(f"Dense({n_in}, {n_out})", (n_in, n_out))
+        check_size(f"Dense(n_in={n_in}, n_out={n_out})", (n_in, n_out))
         self.n_in, self.n_out, self.bias, self.init = int(n_in), int(n_out), check_bool("bias", bias), init
         self.dtype = check_dtype("dtype", dtype)
         self.params = {"W": init_weights((self.n_in, self.n_out), init, rng=rng, dtype=self.dtype)}
@@ -221,9 +233,9 @@ class Dense:
 
     def forward(self, x):
         "`x @ W + b`; caches `x`."
-        if type(x) is not np.ndarray or x.dtype is not self.dtype: x = np.asarray(x).astype(self.dtype, copy=False)
+        if type(x) is not np.ndarray or x.dtype is not self.dtype: x = _numbers("x", x).astype(self.dtype, copy=False)
         if x.ndim != 2 or x.shape[1] != self.n_in:
-            raise ValueError(f"{self!r} expects inputs of shape (rows, {self.n_in}), got shape {x.shape}")
+            raise ValueError(f"{self!r} expects inputs x of shape (rows, {self.n_in}), got shape {x.shape}")
         self._x = x
         z = x.dot(self.params["W"])  # ndarray.dot: on small arrays it costs less than @, same BLAS call
         if self.bias: z += self.params["b"]  # z is a new array: add in place

@@ -5,7 +5,7 @@
 # %% ../nbs/04_metrics.ipynb #4db30807
 from __future__ import annotations
 import numpy as np
-from .core import check_choice
+from .core import check_choice, check_real
 
 # %% auto #0
 __all__ = ['METRICS', 'accuracy', 'mse', 'get_metric']
@@ -42,7 +42,7 @@ def accuracy(y_true, # targets: 0/1 column or labels for one output; one-hot row
         raise ValueError(f"y_pred must be 2-D (rows, outputs), got shape {p.shape}{hint}")
     n, k = p.shape
     truth = _true_classes(y_true, n, k)
-    guess = (p[:, 0] > threshold).astype(np.int64) if k == 1 else p.argmax(axis=1)
+    guess = (p[:, 0] > check_real("threshold", threshold)).astype(np.int64) if k == 1 else p.argmax(axis=1)
     return float(np.mean(guess == truth))
 
 # %% ../nbs/04_metrics.ipynb #89b919b1
@@ -52,7 +52,7 @@ def mse(y_true, # targets, same shape as `y_pred`
     t, p = _num_array("y_true", y_true), _num_array("y_pred", y_pred)
     if t.shape != p.shape:
         raise ValueError(f"y_true has shape {t.shape} but y_pred has shape {p.shape}: they must match")
-    return float(np.mean((p - t) ** 2))
+    with np.errstate(over="ignore", invalid="ignore"): return float(np.mean((p.astype(np.float64) - t) ** 2))   # inf if it overflows
 
 # %% ../nbs/04_metrics.ipynb #31a4e9d2
 METRICS = {"accuracy": accuracy, "mse": mse}

@@ -12,7 +12,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 import numpy as np
-from .core import as_2d_float, check_bool, check_choice, check_dtype, check_positive, get_rng
+from .core import as_2d_float, check_bool, check_choice, check_dtype, check_path, check_positive, check_real, get_rng
 from .layers import Activation, Dense, Softmax, INITS, ACTIVATIONS, activation_names, get_activation
 
 # %% auto #0
@@ -30,11 +30,12 @@ def _layer_repr(layer) -> str:
 class Sequential:
     "A feed-forward network: `layers` applied in order by `forward`, in reverse by `backward`."
     def __init__(self, layers:list): # layer objects with forward, backward, params and grads
+        if not isinstance(layers, (list, tuple)): raise TypeError(f"layers must be a list of layers, got {layers!r}")
         layers = list(layers)
         if not layers: raise ValueError("layers must contain at least one layer, got []")
         for i, l in enumerate(layers):
             missing = [a for a in ("forward", "backward", "params", "grads") if not hasattr(l, a)]
-            if missing: raise TypeError(f"layer {i} ({type(l).__name__}) is not a layer: it has no {', '.join(missing)}")
+            if missing: raise TypeError(f"layers[{i}] ({type(l).__name__}) is not a layer: it has no {', '.join(missing)}")
         self.layers = layers
         dts = {p.dtype for l in layers for p in l.params.values()}
         if len(dts) > 1: raise ValueError(f"all parameters must have the same dtype, got {sorted(d.name for d in dts)}")
@@ -101,6 +102,7 @@ class Sequential:
 
     def predict(self, X, threshold:float=0.5): # X, and the cut-off for a single output
         "Class predictions: `output > threshold` as 0/1 of shape (n, 1) for one output, the argmax (n,) for several."
+        check_real("threshold", threshold)
         out = self.forward(X)
         if out.shape[1] == 1: return (out > threshold).astype(np.int64)
         return out.argmax(axis=1)
@@ -222,7 +224,7 @@ def _umask() -> int:
 
 def _save(self, path): # where to write (any file name; '.npz' is conventional)
     "Write the architecture (JSON) and parameters to one `.npz` file at `path`; returns the path."
-    path = Path(path)
+    path = check_path("path", path)
     layers = []
     for i, l in enumerate(self.layers):
         if type(l) not in (Dense, Activation, Softmax):
@@ -306,7 +308,7 @@ def _layer_from_config(cfg, i, dtype, arrays):
 
 def _load(cls, path): # a file written by `save`
     "Load a model written by `save` (returns the class that was saved: `MLP` or `Sequential`)."
-    path = Path(path)
+    path = check_path("path", path)
     if not path.exists(): raise FileNotFoundError(f"no such model file: {path}")
     arrays = _read_npz(path)
     if _ARCH_KEY not in arrays:

@@ -31,9 +31,11 @@ class Optimizer:
              grads:list, # their gradients, same order and shapes
              frozen:list|None=None): # True for each parameter to leave alone; None: train them all
         "Update every array in `params` in place, using the matching gradient in `grads`."
+        for name, v in (("params", params), ("grads", grads)):
+            if not isinstance(v, (list, tuple)): raise TypeError(f"{name} must be a list of NumPy arrays, got {v!r}")
         params, grads = list(params), list(grads)
         if len(params) != len(grads):
-            raise ValueError(f"got {len(params)} parameter arrays but {len(grads)} gradient arrays")
+            raise ValueError(f"params has {len(params)} arrays but grads has {len(grads)}: one gradient per parameter array")
         if frozen is not None:
             frozen = list(frozen)
             if len(frozen) != len(params) or not all(isinstance(f, (bool, np.bool_)) for f in frozen):
@@ -78,7 +80,8 @@ class Optimizer:
     def load_state_dict(self, d:dict):
         "Restore what `state_dict` returned (from an optimizer of the same type)."
         if not isinstance(d, dict) or d.get("type") != type(self).__name__:
-            raise ValueError(f"state_dict is for {d.get('type') if isinstance(d, dict) else d!r}, not {type(self).__name__!r}")
+            raise ValueError(f"d must be a state_dict() of {type(self).__name__}, got one of "
+                             f"{d.get('type') if isinstance(d, dict) else d!r}")
         missing = [k for k in ("lr", "t", "state", *self.hyper) if k not in d]
         if missing: raise ValueError(f"state_dict lacks {missing}")
         type(self)(lr=d["lr"], **{k: d[k] for k in self.hyper})   # every setting checked first: nothing half-applied
@@ -211,7 +214,9 @@ def get_optimizer(name_or_obj="adam", # a name in `OPTIMIZERS`, an `Optimizer` c
 # %% ../nbs/05_optim.ipynb #cad26a08
 class Schedule:
     "A learning-rate schedule: call it with the epoch index (0 first) to get the learning rate."
-    def __init__(self, fn, desc:str): self.fn, self.desc = fn, desc
+    def __init__(self, fn, desc:str):
+        if not callable(fn): raise TypeError(f"fn must be a function epoch -> lr, got {fn!r}")
+        self.fn, self.desc = fn, str(desc)
     def __call__(self, epoch:int) -> float:
         check_positive("epoch", epoch, integer=True, allow_zero=True)
         return float(self.fn(epoch))
@@ -220,21 +225,21 @@ class Schedule:
 def constant(lr:float # the learning rate at every epoch
             ) -> Schedule:
     "The same learning rate every epoch."
-    check_positive("lr", lr)
+    lr = check_positive("lr", lr)
     return Schedule(lambda e: lr, f"constant(lr={lr:g})")
 
 def step_decay(lr:float, # starting learning rate
                drop:float=0.5, # factor applied every `every` epochs, in (0, 1]
                every:int=10) -> Schedule: # epochs between drops
     "Multiply the learning rate by `drop` every `every` epochs."
-    check_positive("lr", lr); check_positive("drop", drop); check_positive("every", every, integer=True)
+    lr, drop, every = check_positive("lr", lr), check_positive("drop", drop), check_positive("every", every, integer=True)
     if drop > 1: raise ValueError(f"drop must be <= 1, got {drop!r}")
     return Schedule(lambda e: lr * drop ** (e // every), f"step_decay(lr={lr:g}, drop={drop:g}, every={every})")
 
 def exponential(lr:float, # starting learning rate
                 gamma:float=0.95) -> Schedule: # factor applied every epoch, in (0, 1]
     "Multiply the learning rate by `gamma` every epoch."
-    check_positive("lr", lr); check_positive("gamma", gamma)
+    lr, gamma = check_positive("lr", lr), check_positive("gamma", gamma)
     if gamma > 1: raise ValueError(f"gamma must be <= 1, got {gamma!r}")
     return Schedule(lambda e: lr * gamma ** e, f"exponential(lr={lr:g}, gamma={gamma:g})")
 
@@ -242,7 +247,7 @@ def cosine(lr:float, # starting learning rate
            epochs:int, # epochs over which to fall to `min_lr` (it stays there afterwards)
            min_lr:float|None=None) -> Schedule: # final learning rate, > 0 and < lr; default lr/100
     "Fall from `lr` to `min_lr` along half a cosine over `epochs` epochs."
-    check_positive("lr", lr); check_positive("epochs", epochs, integer=True)
+    lr, epochs = check_positive("lr", lr), check_positive("epochs", epochs, integer=True)
     if min_lr is None: min_lr = lr / 100  # a learning rate must stay > 0, so the curve ends just above 0
     check_positive("min_lr", min_lr)
     if min_lr >= lr: raise ValueError(f"min_lr must be < lr ({lr!r}), got {min_lr!r}")

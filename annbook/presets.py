@@ -6,8 +6,7 @@
 from __future__ import annotations
 import re
 import numpy as np
-from .core import check_choice
-from .core import as_2d_float
+from .core import as_2d_float, check_choice, get_rng
 from .data import blobs, circles, moons, parity, sine, spiral, xor
 from .layers import ACTIVATIONS
 from .losses import LOSSES, get_loss
@@ -28,16 +27,18 @@ PRESETS = {  # dataset -> (hidden layers, activation, loss, optimizer); None: 2Â
     "spiral": ((16, 16), "tanh", "softmax_ce", "adam"), "blobs": ((8,), "tanh", "softmax_ce", "adam"),
     "sine": ((16,), "tanh", "mse", "adam"), "yours": (None, "tanh", None, "adam")}
 
+def _check_bits(bits):
+    "`bits` is checked whatever the data set, so that a wrong value never passes unnoticed."
+    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or not 2 <= bits <= 8:
+        raise ValueError(f"bits must be an int from 2 to 8, got {bits!r}")
+
 def load_data(dataset:str, # a name from `DATASETS`
               bits:int=4, # parity: number of input bits, 2 to 8
               seed:int=0): # seed of the random data sets
     "`X` and the targets of a built-in problem: a 0/1 column (two classes), integer labels (more) or a column of numbers."
-    check_choice("dataset", dataset, DATASETS)
+    check_choice("dataset", dataset, DATASETS); _check_bits(bits); get_rng(seed)   # every argument checked, used or not
     if dataset == "xor": return xor()
-    if dataset == "parity":
-        if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or not 2 <= bits <= 8:
-            raise ValueError(f"bits must be an int from 2 to 8, got {bits!r}")
-        return parity(int(bits))
+    if dataset == "parity": return parity(int(bits))
     if dataset == "sine": return sine(40, noise=0.1, seed=seed)
     X, labels = {"circles": lambda: circles(100, seed=seed), "moons": lambda: moons(100, noise=0.15, seed=seed),
                  "spiral": lambda: spiral(150, seed=seed), "blobs": lambda: blobs(150, seed=seed)}[dataset]()
@@ -66,11 +67,13 @@ MODES = {"batch": "all rows at once (batch)", "cycle": "one row at a time, in tu
 def default_hidden(dataset:str, bits:int=4) -> tuple:
     "The preset hidden layers of a built-in problem (see `PRESETS`): 2 units for XOR, 2Â·bits for parity, ..."
     h = PRESETS[check_choice("dataset", dataset, DATASETS)][0]
+    _check_bits(bits)
     return (2 * bits,) if h is None else h
 
 def parse_hidden(text:str # layer widths separated by commas or spaces, e.g. '4' or '8, 4'; '' for none
                 ) -> tuple:
     "Hidden layer widths from text: up to 4 layers of 1 to 64 units."
+    if not isinstance(text, str): raise TypeError(f"hidden must be text such as '8, 4', got {text!r}")
     parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
     if not all(p.isdigit() for p in parts) or len(parts) > 4 or any(not 1 <= int(p) <= 64 for p in parts):
         raise ValueError(f"hidden must be up to 4 layer widths from 1 to 64, separated by commas (e.g. '4' or '8, 4'), got {text!r}")
@@ -81,9 +84,12 @@ def targets_for(task:tuple, # from `task_of`
                 y, # the targets as `load_data` or the user gave them
                 loss:str): # a loss name
     "The targets, the number of outputs and the output activation for `loss`, and a note (or '') on what was done."
+    if not (isinstance(task, tuple) and len(task) == 2 and task[0] in ("binary", "classes", "regression")):
+        raise TypeError(f"task must be a (kind, n_classes) pair from task_of(y), got {task!r}")
     kind, k = task
     fn = get_loss(check_choice("loss", loss, LOSSES))
     y = np.asarray(y)
+    if y.dtype.kind not in "biuf" or y.ndim not in (1, 2): raise TypeError(f"y must be a 1-D or 2-D array of numbers, got {y.dtype} of shape {y.shape}")
     labels = (y.ravel() if y.ndim == 1 or y.shape[1] == 1 else y.argmax(axis=1)).astype(np.int64) if kind != "regression" else None
     if kind == "regression":
         if loss not in ("mse", "sse"): raise ValueError(f"loss must be 'mse' or 'sse' for a regression, got {loss!r}")
@@ -125,8 +131,8 @@ def make_stepper(dataset="xor", # a name from `DATASETS`, or your own pair (X, y
         name = "yours"
     task = task_of(y)
     p_hidden, p_act, p_loss, p_opt = PRESETS[name]
-    loss = loss or p_loss or {"binary": "bce", "classes": "softmax_ce", "regression": "mse"}[task[0]]
-    optimizer = check_choice("optimizer", optimizer or p_opt, OPTIMIZER_LR)
+    loss = loss if loss is not None else p_loss or {"binary": "bce", "classes": "softmax_ce", "regression": "mse"}[task[0]]
+    optimizer = check_choice("optimizer", p_opt if optimizer is None else optimizer, OPTIMIZER_LR)
     check_choice("mode", mode, MODES)
     y, n_out, output, note = targets_for(task, y, loss)
     if note: notes.append(note)
@@ -134,7 +140,10 @@ def make_stepper(dataset="xor", # a name from `DATASETS`, or your own pair (X, y
         what = {"binary": "2 classes", "classes": f"{task[1]} classes", "regression": f"a regression with {task[1]} output{'s' * (task[1] > 1)}"}[task[0]]
         notes.append(f"Your data: {len(X)} rows, {X.shape[1]} input{'s' * (X.shape[1] > 1)}, {what}.")
     if model is None:
-        activation = activation or p_act
+        activation = p_act if activation is None else activation
+        if hidden is not None and not (isinstance(hidden, (list, tuple)) and all(
+                isinstance(h, (int, np.integer)) and not isinstance(h, bool) for h in hidden)):
+            raise TypeError(f"hidden must be a list of layer widths such as [8, 4], got {hidden!r}")
         hidden = tuple(hidden) if hidden is not None else p_hidden or ((2 * bits,) if name == "parity" else (4 * X.shape[1],))
         if activation == "identity" and hidden:
             notes.append("With identity hidden units the whole network is linear: it can only draw straight boundaries.")
@@ -151,7 +160,7 @@ def make_stepper(dataset="xor", # a name from `DATASETS`, or your own pair (X, y
         ignored = [k for k, v in (("hidden", hidden), ("activation", activation)) if v is not None]
         notes.append("Your model is used as it is" + (f" ({' and '.join(ignored)} do not apply)" if ignored else "") + ".")
     lr = OPTIMIZER_LR[optimizer] if lr is None else lr
-    opt = get_optimizer("sgd", lr=lr, momentum=0.9) if optimizer == "momentum" else get_optimizer(optimizer, lr=lr)
+    opt = get_optimizer("sgd", lr=lr, momentum=0.9) if isinstance(optimizer, str) and optimizer == "momentum" else get_optimizer(optimizer, lr=lr)
     st = Stepper(model, X, y, loss=loss, optimizer=opt, mode="batch" if mode == "batch" else "example",
                  example=example, cycle=mode != "one")
     st.dataset = name

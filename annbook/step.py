@@ -6,6 +6,7 @@
 from __future__ import annotations
 import math
 import numpy as np
+from .core import check_positive, check_size
 from .losses import get_loss
 from .optim import Optimizer
 from .model import Sequential
@@ -34,6 +35,7 @@ def check_layer(layer, # a layer object
 def plan(n_layers:int # number of layers of the model
         ) -> list:
     "The stages of one training step: ('forward', i) for each layer, ('loss', None), ('backward', i) in reverse, ('update', None)."
+    check_positive("n_layers", n_layers, integer=True); check_size(f"plan(n_layers={n_layers})", (2 * n_layers + 2,))
     return ([("forward", i) for i in range(n_layers)] + [("loss", None)]
             + [("backward", i) for i in reversed(range(n_layers))] + [("update", None)])
 
@@ -43,8 +45,10 @@ GROWTH = 1e6   # a loss over GROWTH times the first step's (or 1) is runaway gro
 def diverged(value:float, # a step's loss
              first:float|None=None) -> bool: # the first step's loss, or None at the first step
     "Has training diverged: is `value` not finite, or more than `GROWTH` times `first` (at least 1)?"
-    if not math.isfinite(value): return True
-    return first is not None and value > GROWTH * max(first, 1.0)
+    try:
+        if not math.isfinite(value): return True
+        return first is not None and value > GROWTH * max(first, 1.0)
+    except TypeError: raise TypeError(f"value and first must be numbers, got value={value!r}, first={first!r}") from None
 
 # %% ../nbs/07_step.ipynb #5e7a0030
 class TrainingDiverged(RuntimeError):

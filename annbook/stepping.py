@@ -18,12 +18,19 @@ from .stages import BackwardStage, ForwardStage, LossStage, Stage, UpdateStage
 from .train import _check_targets
 
 # %% auto #0
-__all__ = ['net_layers', 'param_names', 'Edit', 'Stepper']
+__all__ = ['MAX_RUN', 'net_layers', 'param_names', 'Edit', 'Stepper']
 
 # %% ../nbs/15_stepping.ipynb #fe48dca3
+MAX_RUN = 10**6   # iterations one `Stepper.run` call may take (a step-through is for watching, `fit` for long runs)
+
+def _check_layers(layers):
+    if not isinstance(layers, (list, tuple)) or not all(isinstance(getattr(l, "params", None), dict) for l in layers):
+        raise TypeError(f"layers must be a list of layers (each with a params dict), got {layers!r}")
+
 def net_layers(layers:list # the model's layers
               ) -> list:
     "For each layer, the network layer ℓ it belongs to: a layer with parameters starts the next one (from 1)."
+    _check_layers(layers)
     out, l = [], 0
     for layer in layers:
         if layer.params: l += 1
@@ -95,6 +102,9 @@ def _do_backward(st, i, where):
 # %% ../nbs/15_stepping.ipynb #3619bce8
 def param_names(layers:list, net_layer:list) -> list:
     "Display names of the parameters of `layers`, in `parameters()` order: 'W1', 'b1', ... (with the layer index if two clash)."
+    _check_layers(layers)
+    if not isinstance(net_layer, (list, tuple)) or len(net_layer) != len(layers):
+        raise TypeError(f"net_layer must be a list of {len(layers)} layer numbers (from net_layers), got {net_layer!r}")
     names = [(f"{k}{net_layer[j]}", j, k) for j, l in enumerate(layers) for k in l.params]
     seen = [n for n, _, _ in names]
     return [n if seen.count(n) == 1 else f"{j}.{k}" for n, j, k in names]
@@ -241,6 +251,7 @@ class Stepper:
            ) -> Stage|None:
         "Run `n` iterations (the first one finishes the current iteration); return the last stage."
         check_positive("n", n, integer=True, allow_zero=True)
+        if n > MAX_RUN: raise ValueError(f"n must be at most {MAX_RUN:,} iterations, got {n:,} (for long training use fit)")
         for _ in range(n): self.next_iteration()
         return self.last
 

@@ -129,7 +129,8 @@ class ProgressBar(Callback):
     def __init__(self, desc:str='training', # label in front of the bar
                  file=None, # stream to draw on; default: a Jupyter widget or standard error
                  leave:bool=True): # keep the finished bar on screen?
-        self.desc, self.file, self.leave, self.bar = desc, file, leave, None
+        if not (file is None or hasattr(file, "write")): raise TypeError(f"file must be a stream (with write), got {file!r}")
+        self.desc, self.file, self.leave, self.bar = desc, file, check_bool("leave", leave), None
 
     def on_train_begin(self):
         if self.file is None: from tqdm.auto import tqdm
@@ -148,6 +149,8 @@ class Logger(Callback):
     def __init__(self, every:int=1, # print every this many epochs
                  file=None): # a stream, or a path to append to; default: standard output
         self.every = check_positive("every", every, integer=True)
+        if not (file is None or isinstance(file, (str, Path)) or hasattr(file, "write")):
+            raise TypeError(f"file must be a stream or a path, got {file!r}")
         self.file, self._f, self._own, self._last = file, None, False, None
 
     def on_train_begin(self):
@@ -212,6 +215,7 @@ def evaluate(model:Sequential, # the network
              loss='bce', # a loss name or object
              metrics=('accuracy',)) -> dict: # metric names or functions
     "The loss and metrics of `model` on `(X, y)`, as a dict."
+    if not isinstance(model, Sequential): raise TypeError(f"model must be a Sequential or MLP, got {type(model).__name__}")
     loss = get_loss(loss)
     loss.check_output(model)
     fns = _metric_fns(metrics)

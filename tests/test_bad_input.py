@@ -52,12 +52,12 @@ CASES = [
     ("split frac 0", lambda: data.train_val_split(X4, Y4, val_frac=0), ValueError, "val_frac must be > 0, got 0"),
     ("split frac 1", lambda: data.train_val_split(X4, Y4, val_frac=1), ValueError, "val_frac must be < 1, got 1"),
     ("split 1-D X", lambda: data.train_val_split(np.arange(4.0), Y4), ValueError, "X must be 2-D (rows, columns), got shape (4,)"),
-    ("split one row", lambda: data.train_val_split(X4[:1], Y4[:1]), ValueError, "train_val_split needs at least 2 rows, got 1"),
+    ("split one row", lambda: data.train_val_split(X4[:1], Y4[:1]), ValueError, "X must have at least 2 rows to split, got 1"),
     ("batches list X", lambda: data.batches(X4.tolist(), Y4), TypeError, "X must be a NumPy array with one row per example, got list"),
     ("batches rows mismatch", lambda: data.batches(X4, Y4[:2]), ValueError, "X has 4 rows but y has 2"),
     ("batches size 0", lambda: data.batches(X4, Y4, batch_size=0), ValueError, "batch_size must be > 0, got 0"),
     ("batches size float", lambda: data.batches(X4, Y4, batch_size=2.0), TypeError, "batch_size must be an integer, got 2.0"),
-    ("batches shuffle without rng", lambda: data.batches(X4, Y4, batch_size=2, shuffle=True), TypeError, "rng must be a np.random.Generator when shuffle=True"),
+    ("batches shuffle without rng", lambda: data.batches(X4, Y4, batch_size=2, shuffle=True), TypeError, "shuffle=True needs one), got None"),
     ("batches shuffle int rng", lambda: data.batches(X4, Y4, batch_size=2, shuffle=True, rng=0), TypeError, "got 0"),
     ("batches shuffle not bool", lambda: data.batches(X4, Y4, batch_size=2, shuffle="yes"), TypeError, "shuffle must be True or False, got 'yes'"),
     # ---- layers ----
@@ -88,7 +88,7 @@ CASES = [
     ("mlp dtype typo", lambda: MLP([2, 3, 1], dtype="flaot32"), ValueError, "dtype must be one of ['float32', 'float64'], got 'flaot32'"),
     ("mlp dtype None", lambda: MLP([2, 3, 1], dtype=None), ValueError, "dtype must be one of ['float32', 'float64'], got None"),
     ("parity huge", lambda: data.parity(10**20), ValueError, "n_bits must be"),
-    ("dense wrong width", lambda: layers.Dense(2, 3).forward(np.ones((4, 5))), ValueError, "Dense(2, 3) expects inputs of shape (rows, 2), got shape (4, 5)"),
+    ("dense wrong width", lambda: layers.Dense(2, 3).forward(np.ones((4, 5))), ValueError, "Dense(2, 3) expects inputs x of shape (rows, 2), got shape (4, 5)"),
     ("dense 1-D input", lambda: layers.Dense(2, 3).forward(np.ones(2)), ValueError, "got shape (2,)"),
     ("dense backward first", _dense_backward_first, RuntimeError, "call forward before backward"),
     # ---- losses ----
