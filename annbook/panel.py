@@ -5,13 +5,16 @@
 # %% ../nbs/18_panel.ipynb #9a9e0003
 from __future__ import annotations
 import html
+import math
+import numbers
+from dataclasses import dataclass
 import numpy as np
 from .stages import Stage
 from .stepping import Stepper
 from .tex import latex_matrix
 
 # %% auto #0
-__all__ = ['stage_place', 'next_place', 'stage_math', 'stage_html', 'stage_label']
+__all__ = ['stage_place', 'next_place', 'stage_math', 'stage_html', 'stage_label', 'Question', 'stage_question']
 
 # %% ../nbs/18_panel.ipynb #4b473260
 def stage_place(kind:str, # 'forward', 'loss', 'backward' or 'update'
@@ -68,3 +71,77 @@ def stage_label(stage:Stage, # a stage record from `Stepper.step`
     part = stage.title.split(" · ")[-1]
     out = f"Stage {k} of {n} · {stage_place(stage.kind, stage.net_layer)} ({part})"
     return out + (f" · iteration {stage.iteration + 1}" if iteration else "")
+
+# %% ../nbs/18_panel.ipynb #9a9e0011
+@dataclass
+class Question:
+    "One number of a stage's result to predict before the stage is shown (see `stage_question`)."
+    title: str        # the stage's title
+    ask: str          # LaTeX of the number asked for, e.g. 'z^{[1]}_{0,1}'
+    where: str        # the same in words, e.g. 'row 0, column 1'
+    answer: float     # the true value
+    equation: str     # the stage's equation (LaTeX)
+    given: str        # LaTeX of the arrays that went into the stage (the chosen row in red)
+    worked: str       # the stage's equation with the live numbers: the worked substitution
+    name: str = ""    # which of the stage's `arrays_out()` it comes from
+    index: tuple = () # and where in that array
+
+    def check(self, guess) -> bool:
+        "Is `guess` (a number, or text such as '0.38') right: within 1%, or the same to 3 significant digits?"
+        g = _as_guess(guess)
+        if g is None: return False
+        a = self.answer
+        return abs(g - a) <= 0.01 * abs(a) or f"{g:.3g}" == f"{a:.3g}"
+
+    def feedback(self, guess) -> str:
+        "One line for the learner: right or not, and the true value."
+        g = _as_guess(guess)
+        if g is None: return f"Type a number (such as 0.25 or -1.3e-2), got {str(guess)!r}."
+        return (f"Right: {self.answer:.4g}." if self.check(g) else
+                f"Not quite: you said {g:.4g}, the value is {self.answer:.4g}.")
+
+def _as_guess(guess):
+    "A guess as a float, or None if it is not a finite number."
+    if isinstance(guess, str):
+        try: guess = float(guess.strip().replace("\u2212", "-"))   # a typographic minus too
+        except ValueError: return None
+    if isinstance(guess, bool) or not isinstance(guess, numbers.Real) or not math.isfinite(guess): return None
+    return float(guess)
+
+# %% ../nbs/18_panel.ipynb #9a9e0012
+def _entry(stage, name, a):
+    "Which entry of array `name` (values `a`) to ask for: (index, words)."
+    k = stage.iteration + stage.index   # varies from stage to stage and from iteration to iteration
+    if a.ndim == 0: return (), ""
+    if stage.per_row(name):
+        j = k % a.shape[1] if a.ndim > 1 else None
+        return ((stage.position, j) if j is not None else (stage.position,)), f"row {stage.row}" + (f", column {j}" if j is not None else "")
+    i, j = k % a.shape[0], (k // a.shape[0]) % a.shape[1] if a.ndim > 1 else 0
+    return ((i, j) if a.ndim > 1 else (i,)), f"entry ({i}, {j})" if a.ndim > 1 else f"entry {i}"
+
+def _asked(stage):
+    "The name of the array a question about `stage` asks from."
+    out = stage.arrays_out()
+    if stage.kind == "loss": return "loss"
+    if stage.kind == "update":
+        names = [n for n in stage.names if n not in stage.frozen] or stage.names
+        return names[stage.iteration % len(names)]
+    if stage.kind == "backward":
+        grads = [n for n in out if n != "grad_x"]
+        return "grad_W" if "grad_W" in grads else (grads[0] if grads and "grad_x" not in out else "grad_x")
+    return "out"
+
+def stage_question(stage:Stage # a stage record from `Stepper.step`
+                  ) -> Question:
+    "A question about one number of `stage`'s result, for the chosen row (see `Question`)."
+    name = _asked(stage)
+    a = np.asarray(stage.arrays_out()[name])
+    idx, words = _entry(stage, name, a)
+    sym = stage.symbol(name)
+    row = stage.per_row(name)   # the first index of a per-row array is shown as the row of X it belongs to
+    sub = ",".join(str(stage.row if row and n == 0 else i) for n, i in enumerate(idx))
+    if sub: sym = (rf"\left({sym}\right)" if "\\frac" in sym else sym) + f"_{{{sub}}}"
+    given = _arrays_tex(stage, stage.arrays_in()) if stage.kind != "update" else _arrays_tex(stage, {
+        k: v for k, v in stage.arrays_in().items() if k in (name, "grad_" + name)}) + rf",\ \eta = {stage.lr:g}"
+    return Question(title=stage.title, ask=sym, where=words, answer=float(a[idx]), equation=stage.equation,
+                    given=given, worked=stage.numbers, name=name, index=idx)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from .core import check_choice, check_positive
-from .panel import stage_label, stage_math, next_place
+from .panel import next_place, stage_label, stage_math, stage_question
 from .presets import DATASETS, make_stepper
 from .stepping import Stepper
 from .tex import latex_matrix
@@ -73,7 +73,9 @@ def _start_frame(st):
 
 def _stage_frame(s, k, n, multi):
     "The frame of stage record `s`, number `k` of `n`."
-    return dict(label=stage_label(s, k, n, multi), title=s.title, summary=s.summary, math=stage_math(s))
+    q = stage_question(s)   # for "predict first": one number of the stage, asked before it is shown
+    return dict(label=stage_label(s, k, n, multi), title=s.title, summary=s.summary, math=stage_math(s),
+                q=dict(ask=q.ask, where=q.where, answer=q.answer, given=q.given))   # its equation is math[0]
 
 def _jump_frame(st, iterations, before):
     "The frame after `iterations` more iterations; `before` is `_score` at the start."
@@ -141,6 +143,10 @@ _CSS = """
 .annbook-player-title { margin: 6px 0 2px; }
 .annbook-player-math { min-height: 5em; overflow-x: auto; }
 .annbook-player-caption { margin: 6px 0 0; font-size: 12px; opacity: .75; }
+.annbook-player-quiz { margin: 6px 0; padding: 4px 8px; border: 1px solid #2780e3; border-radius: 4px; }
+.annbook-player-quiz input { font: inherit; width: 10em; }
+.annbook-player-verdict.right { color: #1a7f37; font-weight: 600; }
+.annbook-player-verdict.wrong { color: #b00020; font-weight: 600; }
 .annbook-player-math pre { white-space: pre-wrap; word-break: break-word; font-size: 12px; margin: 2px 0 6px;
   padding: 4px 6px; background: rgba(127,127,127,.1); border-radius: 4px; }
 """
@@ -156,7 +162,10 @@ _JS = r"""
   var frames = data.frames, images = data.images, last = frames.length - 1;
   function part(name) { return root.querySelector(".annbook-player-" + name); }
   var stage = part("stage"), slider = part("slider"), prev = part("prev"), next = part("next"), play = part("play"),
-      speed = part("speed"), title = part("title-text"), summary = part("summary"), math = part("math");
+      speed = part("speed"), title = part("title-text"), summary = part("summary"), math = part("math"),
+      predict = part("predict"), quiz = part("quiz"), answer = part("answer"), check = part("check"),
+      reveal = part("show"), verdict = part("verdict"), score = part("score");
+  var answered = {}, pending = -1, right = 0, asked = 0;
   var imgs = root.querySelectorAll("img.annbook-player-img");
   var cur = 0, timer = null, gen = 0, chain = null, mode = -1, bank = null;
 
@@ -200,11 +209,11 @@ _JS = r"""
       box.className = "annbook-player-tex"; math.appendChild(box);
     }
   }
-  function showMath(tex) {
+  function showMath(tex, own) {   // own: equations of a question, not in the bank
     var my = ++gen, M = window.MathJax;
     mode = mathjax();
     if (mode === 0) {
-      var b = banked(cur);
+      var b = own ? null : banked(cur);
       if (b) mode = 1;
       fill(tex, b || "source"); math.style.visibility = ""; return;
     }
@@ -224,6 +233,7 @@ _JS = r"""
   function show(i) {
     cur = Math.max(0, Math.min(last, i | 0));
     var f = frames[cur];
+    verdict.textContent = ""; verdict.className = "annbook-player-verdict";
     stage.textContent = f.label; title.textContent = f.title; summary.textContent = f.summary;
     slider.value = String(cur); slider.setAttribute("aria-valuetext", f.label);
     prev.disabled = cur === 0; next.disabled = cur === last;
@@ -241,10 +251,49 @@ _JS = r"""
     play.textContent = "\u25B6 Play"; play.setAttribute("aria-pressed", "false");
     root.classList.remove("annbook-player-playing");
   }
+  // Predict first: a step forward onto a stage not yet answered shows its question instead of the stage
+  function fmt(x) { return String(Number(x.toPrecision(4))); }
+  function close3(g, a) { return Math.abs(g - a) <= 0.01 * Math.abs(a) || g.toPrecision(3) === a.toPrecision(3); }
+  function ask(i) {
+    var f = frames[i], q = f.q;
+    cur = pending = i;
+    stage.textContent = f.label; title.textContent = "Predict first \u00B7 " + f.title;
+    summary.textContent = "Work out the number asked for below" + (q.where ? " (" + q.where + ")" : "") + ", type it and press Check.";
+    slider.value = String(i); slider.disabled = prev.disabled = next.disabled = true;
+    quiz.style.display = ""; answer.value = ""; verdict.textContent = ""; verdict.className = "annbook-player-verdict";
+    showMath([["The equation", f.math[0][1]], ["What went in (the chosen row in red)", q.given], ["What is", q.ask + " = \\;?"]], true);
+    answer.focus();
+  }
+  function go(i) {
+    i = Math.max(0, Math.min(last, i | 0));
+    if (predict.checked && pending < 0 && i === cur + 1 && frames[i].q && !answered[i]) { stop(); ask(i); }
+    else if (pending < 0) show(i);
+  }
+  function settle(text, ok) {
+    var i = pending;
+    answered[i] = true; pending = -1;
+    quiz.style.display = "none"; slider.disabled = false;
+    show(i);
+    verdict.textContent = text;
+    verdict.className = "annbook-player-verdict" + (ok === true ? " right" : ok === false ? " wrong" : "");
+  }
+  check.addEventListener("click", function () {
+    if (pending < 0) return;
+    var q = frames[pending].q, t = String(answer.value).trim().replace("\u2212", "-"), g = t === "" ? NaN : Number(t);
+    if (!isFinite(g)) { verdict.textContent = "Type a number (such as 0.25 or -1.3e-2)."; verdict.className = "annbook-player-verdict"; return; }
+    var ok = close3(g, q.answer);
+    asked++; if (ok) right++;
+    score.textContent = "score " + right + "/" + asked;
+    settle(ok ? "Right: " + fmt(q.answer) + ". The worked substitution is below." :
+           "Not quite: you said " + fmt(g) + ", the value is " + fmt(q.answer) + ". The worked substitution is below.", ok);
+  });
+  answer.addEventListener("keydown", function (e) { if (e.key === "Enter") { check.click(); e.preventDefault(); } });
+  reveal.addEventListener("click", function () { if (pending >= 0) settle("The value is " + fmt(frames[pending].q.answer) + " (not counted).", null); });
+  predict.addEventListener("change", function () { if (!predict.checked && pending >= 0) settle("", null); });
   function tick() {
-    if (!root.isConnected || cur >= last) { stop(); return; }
-    show(cur + 1);
-    if (cur >= last) stop();
+    if (!root.isConnected || cur >= last || pending >= 0) { stop(); return; }
+    go(cur + 1);
+    if (cur >= last || pending >= 0) stop();
   }
   function start() {
     if (cur >= last) show(0);
@@ -253,14 +302,15 @@ _JS = r"""
     timer = setInterval(tick, 1000 / parseFloat(speed.value));
   }
   prev.addEventListener("click", function () { stop(); show(cur - 1); });
-  next.addEventListener("click", function () { stop(); show(cur + 1); });
-  play.addEventListener("click", function () { if (timer) stop(); else start(); });
+  next.addEventListener("click", function () { stop(); go(cur + 1); });
+  play.addEventListener("click", function () { if (timer) stop(); else if (pending < 0) start(); });
   slider.addEventListener("input", function () { stop(); show(parseInt(slider.value, 10)); });
   speed.addEventListener("change", function () { if (timer) { clearInterval(timer); timer = setInterval(tick, 1000 / parseFloat(speed.value)); } });
   root.addEventListener("keydown", function (e) {
     var t = e.target.tagName;
     if (t === "INPUT" || t === "SELECT" || t === "TEXTAREA") return;
-    if (e.key === "ArrowRight") { stop(); show(cur + 1); e.preventDefault(); }
+    if (pending >= 0) return;
+    if (e.key === "ArrowRight") { stop(); go(cur + 1); e.preventDefault(); }
     else if (e.key === "ArrowLeft") { stop(); show(cur - 1); e.preventDefault(); }
   });
   if (!mathjax()) makeBank();
@@ -296,7 +346,7 @@ def player_html(frames:list, # frames as made by `record`
     curves = "".join(img(name, j) for name, j in f0["images"].items() if name == "curves")
     maths = "".join(f'<div class="annbook-player-caption">{e(c)}</div><pre class="annbook-player-tex"><code>{e(t)}</code></pre>'
                     for c, t in f0["math"])
-    data = _json_for_script({"frames": [{k: f[k] for k in ("label", "title", "summary", "math", "images")} for f in frames],
+    data = _json_for_script({"frames": [{k: f[k] for k in ("label", "title", "summary", "math", "images", "q") if k in f} for f in frames],
                              "images": images})
     return f"""<div class="annbook-player" id="{uid}" tabindex="0" data-frames="{n}">
 <style>{_CSS}</style>
@@ -307,12 +357,17 @@ def player_html(frames:list, # frames as made by `record`
 <button type="button" class="annbook-player-next" title="Next stage (→)"{' disabled' if n == 1 else ''}>Next &#9654;</button>
 <input type="range" class="annbook-player-slider" min="0" max="{n - 1}" value="0" step="1" aria-label="frame">
 <label>speed <select class="annbook-player-speed" aria-label="stages per second">{options}</select> stages/s</label>
+<label title="Before each stage is shown, work out one of its numbers"><input type="checkbox" class="annbook-player-predict"> predict first</label>
+<span class="annbook-player-score" aria-live="polite"></span>
 </div>
 <div class="annbook-player-stage" aria-live="polite">{e(f0["label"])}</div>
 <div class="annbook-player-pictures">{pics}</div>
 <p class="annbook-player-title"><b class="annbook-player-title-text">{e(f0["title"])}</b></p>
 <div class="annbook-player-summary">{e(f0["summary"])}</div>
 <div class="annbook-player-math">{maths}</div>
+<div class="annbook-player-quiz" style="display:none"><input type="text" class="annbook-player-answer" aria-label="your answer" placeholder="your answer" inputmode="decimal">
+<button type="button" class="annbook-player-check">Check</button> <button type="button" class="annbook-player-show">Show me</button></div>
+<div class="annbook-player-verdict" aria-live="polite"></div>
 {f'<div class="annbook-player-pictures">{curves}</div>' if curves else ''}
 <script type="application/json" class="annbook-player-data">{data}</script>
 <script>{_JS.replace("%ID%", uid)}</script>

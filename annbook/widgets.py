@@ -14,7 +14,7 @@ from .layers import ACTIVATIONS
 from .losses import LOSSES
 from .presets import DATASETS, MODES, OPTIMIZER_LR, PRESETS, make_stepper, parse_hidden
 from .plots import StepperPictures
-from .panel import stage_html
+from .panel import stage_html, stage_question
 
 # %% auto #0
 __all__ = ['Dashboard', 'step_through']
@@ -109,6 +109,18 @@ class Dashboard:
         self.edit_value = c(W.FloatText(description="to", layout=W.Layout(width="150px"), style={"description_width": "20px"}), "edit-value")
         self.edit_button = c(W.Button(description="Set", tooltip="Set this entry; the current iteration is recomputed with it (Back undoes it)",
                                       layout=W.Layout(width="auto")), "edit-set")
+        self.predict = c(W.ToggleButton(value=False, description="Predict first", icon="question",
+                                        tooltip="Before each stage is shown, work out one of its numbers", layout=W.Layout(width="auto")), "predict")
+        self.quiz = c(W.HTMLMath(), "quiz")
+        self.answer = c(W.Text(placeholder="your answer", continuous_update=False, layout=W.Layout(width="160px")), "answer")
+        self.check_button = c(W.Button(description="Check", tooltip="Check your answer, then see the stage", layout=W.Layout(width="auto")), "check")
+        self.show_button = c(W.Button(description="Show me", tooltip="See the stage without answering", layout=W.Layout(width="auto")), "show")
+        self.verdict, self.score = c(W.HTMLMath(), "verdict"), c(W.HTML(), "score")
+        self.quiz_box = c(W.VBox([self.quiz, W.HBox([self.answer, self.check_button, self.show_button], layout=W.Layout(align_items="center"))],
+                                 layout=W.Layout(display="none", border="1px solid #2780e3", padding="4px 8px")), "quiz-box")
+        self.question, self.right, self.asked = None, 0, 0
+        self.predict.observe(self._on_predict, names="value")
+        self.check_button.on_click(self._on_check); self.show_button.on_click(self._on_show); self.answer.observe(self._on_check, names="value")
         self.edit_param.observe(self._on_edit_target, names="value"); self.edit_row.observe(self._on_edit_target, names="value")
         self.edit_col.observe(self._on_edit_target, names="value"); self.edit_button.on_click(self._on_edit)
         self._layout()
@@ -125,14 +137,14 @@ def _dashboard_layout(self):
     settings = W.GridBox(list(self.controls.values()),
                          layout=W.Layout(grid_template_columns="repeat(auto-fill, 275px)", grid_gap="2px 6px"))
     buttons = W.HBox([self.back, self.next_stage, self.next_iteration, self.next_epoch, self.run_100, self.reset,
-                      self.play, self.speed], layout=W.Layout(flex_flow="row wrap", align_items="center"))
+                      self.play, self.speed, self.predict, self.score], layout=W.Layout(flex_flow="row wrap", align_items="center"))
     pictures = W.HBox([self.images["network"], self.images["data"]], layout=W.Layout(flex_flow="row wrap"))
     editor = W.HBox([self.edit_param, self.edit_row, self.edit_col, self.edit_value, self.edit_button],
                     layout=W.Layout(flex_flow="row wrap", align_items="center"))
     self.widget = W.VBox([W.HTML("<b>Problem and network</b> (changing these starts again; the learning rate "
                                  "and the chosen row apply at once)"), settings, buttons,
                           W.HBox([self.counter, self.marker], layout=W.Layout(justify_content="space-between")),
-                          self.status, self.error, pictures, editor, self.stage, self.images["curves"]],
+                          self.status, self.error, self.quiz_box, self.verdict, pictures, editor, self.stage, self.images["curves"]],
                          layout=W.Layout(max_width="1000px")).add_class("annbook-dashboard")
 
 Dashboard._layout = _dashboard_layout
@@ -167,7 +179,10 @@ Dashboard._install, Dashboard._refresh = _install, _refresh
 
 # %% ../nbs/19_widgets.ipynb #5a2022f2
 @_safe
-def _on_next_stage(self, _=None): self.st.step(); self._refresh()
+def _on_next_stage(self, _=None):
+    self.st.step()
+    if self.predict.value: self._ask()
+    else: self._refresh()
 @_safe
 def _on_next_iteration(self, _=None): self.st.next_iteration(); self._refresh()
 @_safe
@@ -193,8 +208,9 @@ def _on_reset(self, _=None):
 @_safe
 def _on_play(self, change):
     if change["new"] > change["old"]:
-        if self.st.diverged: self.play.playing = False; return
-        self.st.step(); self._refresh()
+        if self.st.diverged or self.question is not None: self.play.playing = False; return
+        self._on_next_stage()
+        if self.question is not None: self.play.playing = False   # Play waits for the answer
 
 def _on_speed(self, change): self.play.interval = max(1, int(1000 / change["new"]))
 
@@ -206,6 +222,56 @@ def _sync_lr(self):
 
 for _f in (_on_next_stage, _on_next_iteration, _on_next_epoch, _on_run_100, _on_back, _on_reset, _on_play, _on_speed, _sync_lr):
     setattr(Dashboard, _f.__name__, _f)
+
+# %% ../nbs/19_widgets.ipynb #ed1e0021
+_NAV = ("back", "next_stage", "next_iteration", "next_epoch", "run_100", "reset", "play")
+
+def _ask(self):
+    "Hold back the stage just done and ask for one of its numbers."
+    q = self.question = stage_question(self.st.last)
+    self.quiz.value = (f"<p><b>Predict first · {html.escape(q.title)}</b></p><p>The equation:</p>$$ {q.equation} $$"
+                       f"<p>What went in:</p>$$ {q.given} $$<p>What is ${q.ask}$"
+                       + (f" ({html.escape(q.where)})" if q.where else "") + "? Type it and press <i>Check</i>.</p>")
+    self.verdict.value, self.answer.value = "", ""
+    self.quiz_box.layout.display = "flex"
+    for name in _NAV: getattr(self, name).disabled = True
+    self.counter.value = f"iteration <b>{self.st.iteration}</b> · predicting stage {self.st.last.index + 1} of {self.st.stages_per_iteration}"
+
+def _reveal(self, verdict:str):
+    "Close the question: show the verdict and then the stage."
+    self.question = None
+    self.quiz_box.layout.display = "none"
+    for name in _NAV: getattr(self, name).disabled = False
+    self.verdict.value = verdict
+    self._refresh()
+
+@_safe
+def _on_check(self, _=None):
+    q = self.question
+    if q is None or not str(self.answer.value).strip(): return
+    said = q.feedback(self.answer.value)
+    if said.startswith("Type a number"): self.verdict.value = html.escape(said); return
+    ok = q.check(self.answer.value)
+    self.asked += 1; self.right += ok
+    self.score.value = f"score <b>{self.right}</b>/{self.asked}"
+    colour = "#1a7f37" if ok else "#b00020"
+    self._reveal(f"<div style='color:{colour}'><b>{html.escape(said)}</b></div>"
+                 f"<p>Worked out, for row {self.st.last.row}:</p>$$ {q.worked} $$")
+
+@_safe
+def _on_show(self, _=None):
+    q = self.question
+    if q is None: return
+    self._reveal(f"<div>${q.ask}$ = <b>{q.answer:.4g}</b> (not counted).</div>$$ {q.worked} $$")
+
+@_safe
+def _on_predict(self, change):
+    if not change["new"] and self.question is not None: self._on_show()
+    self.status.value = ("Predict first: each <i>Next stage</i> asks for one of its numbers before showing it."
+                         if change["new"] else "Predict first is off: each stage is shown at once.")
+
+Dashboard._ask, Dashboard._reveal = _ask, _reveal
+Dashboard._on_check, Dashboard._on_show, Dashboard._on_predict = _on_check, _on_show, _on_predict
 
 # %% ../nbs/19_widgets.ipynb #ed1e0002
 def _edit_entry(self):

@@ -47,11 +47,11 @@ SKIP = {  # public names that are constants, or not calls a user makes with valu
     "RECOMMENDED", "GROWTH", "DATASETS", "PRESETS", "OPTIMIZER_LR", "MODES", "MAX_ITERATIONS", "MAX_RUN", "PICTURES",
     # records the engine fills in with its own values (the stages, an edit, the run a callback sees, the error)
     "Stage", "ForwardStage", "BackwardStage", "LossStage", "UpdateStage", "Edit", "Trainer", "TrainingDiverged",
-    "ClassicResult",
+    "ClassicResult", "Question",
     # the engine's inner parts, documented as unchecked: their callers (fit, the stepper) check once, up front
     "TrainingStep", "save_state", "load_state",
     # the stage panel's helpers: they take a stepper's stage records and format them
-    "stage_place", "next_place", "stage_math", "stage_html", "stage_label",
+    "stage_place", "next_place", "stage_math", "stage_html", "stage_label", "stage_question",
     "latex_number", "shown_indices", "latex_matrix",
     # the player's page builders: `player` and `Player` call them with the frames they recorded
     "compact_png", "data_uri", "record", "player_html",

@@ -13,7 +13,9 @@ import numpy as np
 from playwright.sync_api import expect
 
 from annbook.model import MLP
+from annbook.panel import stage_question
 from annbook.player import player
+from annbook.presets import make_stepper
 from conftest import open_notebook, run_all_cells
 
 NB = "19_widgets.ipynb"
@@ -86,3 +88,35 @@ def test_a_player_of_each_on_a_static_page(page, artifacts, tmp_path):
         assert net.get_attribute("src") != src
         root.screenshot(path=artifacts / f"any_data_player_{k}.png")
     assert errors == []
+
+
+
+def test_predict_first_in_jupyterlab(lab, page, artifacts):
+    "The page's last dashboard (XOR, row 1): Predict first, a right answer, a wrong one, the score, the stage shown after each."
+    ref, _ = make_stepper("xor", example=1)          # the same stepper, here: its questions' answers
+    answers = [stage_question(ref.step()).answer for _ in range(2)]
+    page.set_viewport_size({"width": 1280, "height": 800})
+    open_notebook(page, lab, NB)
+    errors = run_all_cells(page)
+    assert [e for e in errors if "nbdev_export" not in e] == [], errors
+    dash = page.locator(".annbook-dashboard").nth(4)
+    dash.scroll_into_view_if_needed()
+    marker, quiz, verdict, score, stage = (dash.locator(f".annbook-{k}") for k in ("figure-marker", "quiz", "verdict", "score", "stage"))
+    dash.locator(".annbook-predict").click()
+    for k, (value, right) in enumerate(zip(answers, (True, False)), 1):
+        dash.locator(".annbook-next-stage").click()
+        expect(quiz).to_contain_text("What is")
+        expect(dash.locator(".annbook-next-stage")).to_be_disabled()
+        expect(marker).to_have_text(f"figures for stage {k - 1}")          # the stage is not shown yet
+        dash.screenshot(path=artifacts / f"predict_question_{k}.png")
+        box = dash.locator(".annbook-answer input")
+        if right: box.fill(f"{value:.3g}"); box.press("Enter")           # Enter checks
+        else: box.fill(str(value + 10)); dash.locator(".annbook-check").click()
+        expect(verdict).to_contain_text("Right" if right else "Not quite")
+        expect(verdict).to_contain_text("Worked out, for row 1")
+        expect(score).to_have_text(f"score {1}/{k}")
+        expect(marker).to_have_text(f"figures for stage {k}")              # and now it is
+        expect(stage).to_contain_text("Forward · layer 1")
+        expect(dash.locator(".annbook-next-stage")).to_be_enabled()
+        dash.screenshot(path=artifacts / f"predict_answer_{k}.png")
+    assert page.external_requests == []

@@ -188,3 +188,45 @@ def test_in_jupyterlab(lab, page, artifacts):
     (artifacts / "player").mkdir(parents=True, exist_ok=True)
     page.screenshot(path=artifacts / "player" / "jupyterlab.png")
     assert page.external_requests == []
+
+
+def test_predict_first_right_wrong_and_show(page, artifacts, tmp_path, players):
+    "Predict first: a right answer, a wrong one, text, Show me; the score; going back never asks again."
+    xor = players["xor"]
+    errors = _watch(page)
+    page.goto(_page_with([xor], tmp_path / "predict.html").as_uri())
+    page.wait_for_load_state("load")
+    root = page.locator(".annbook-player")
+    stage, title, verdict, score = (root.locator(f".annbook-player-{n}") for n in ("stage", "title-text", "verdict", "score"))
+    quiz, answer = root.locator(".annbook-player-quiz"), root.locator(".annbook-player-answer")
+    root.locator(".annbook-player-predict").check()
+    q1 = xor.frames[1]["q"]
+    root.locator(".annbook-player-next").click()
+    expect(quiz).to_be_visible()
+    expect(title).to_have_text("Predict first · " + xor.frames[1]["title"])
+    expect(root.locator(".annbook-player-next")).to_be_disabled()
+    assert q1["ask"] in root.locator(".annbook-player-math").inner_text()   # LaTeX source: no MathJax on this page
+    (artifacts / "player").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(artifacts / "player" / "predict-question.png"), full_page=True)
+    answer.fill(f"{q1['answer']:.3g}"); answer.press("Enter")               # right
+    expect(quiz).to_be_hidden()
+    expect(verdict).to_contain_text("Right")
+    expect(score).to_have_text("score 1/1")
+    expect(stage).to_have_text(xor.labels[1])
+    q2 = xor.frames[2]["q"]
+    root.locator(".annbook-player-next").click()
+    answer.fill("two"); root.locator(".annbook-player-check").click()        # not a number: asked again
+    expect(verdict).to_contain_text("Type a number"); expect(quiz).to_be_visible(); expect(score).to_have_text("score 1/1")
+    answer.fill(str(q2["answer"] + 1)); root.locator(".annbook-player-check").click()   # wrong
+    expect(verdict).to_contain_text("Not quite")
+    expect(score).to_have_text("score 1/2")
+    page.screenshot(path=str(artifacts / "player" / "predict-wrong.png"), full_page=True)
+    root.locator(".annbook-player-next").click()
+    root.locator(".annbook-player-show").click()                             # Show me: not counted
+    expect(verdict).to_contain_text("not counted"); expect(score).to_have_text("score 1/2")
+    root.locator(".annbook-player-prev").click(); root.locator(".annbook-player-next").click()   # answered: no question again
+    expect(quiz).to_be_hidden(); expect(stage).to_have_text(xor.labels[3])
+    root.locator(".annbook-player-play").click()                             # Play stops at the next question
+    expect(quiz).to_be_visible()
+    expect(stage).to_have_text(xor.labels[4])
+    assert errors == []
