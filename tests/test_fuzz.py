@@ -34,13 +34,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import annbook
-from annbook import (classic, core, data, gradcheck, layers, losses, metrics, model, optim, panel, player, plots,
+from annbook import (classic, core, data, exercises, gradcheck, layers, losses, metrics, model, optim, panel, player, plots,
                      presets, snapshot, stages, step, stepping, tex, train, widgets)
 from annbook.step import TrainingDiverged
 
 LIMIT = 5   # seconds: a call that takes longer counts as a hang
 MODULES = [core, data, layers, losses, metrics, optim, model, step, train, gradcheck, tex, snapshot, stages,
-           stepping, presets, panel, classic, player, widgets]
+           stepping, presets, panel, classic, player, widgets, exercises]
 # annbook.plots is left out: every picture is drawn from a Stepper that the dashboard or the player has built and checked
 SKIP = {  # public names that are constants, or not calls a user makes with values of their own
     "FLOAT_DTYPES", "MAX_ELEMENTS", "ACTIVATIONS", "ACTIVATION_TEX", "INITS", "LOSSES", "METRICS", "OPTIMIZERS",
@@ -208,7 +208,7 @@ def _targets():
 TARGETS = _targets()
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                 suppress_health_check=list(HealthCheck))
-SLOW = {"classic", "player", "widgets"}   # each call trains, draws or builds a page: fewer examples
+SLOW = {"classic", "player", "widgets", "exercises"}   # each call trains, draws or builds a page: fewer examples
 FUZZ_SLOW = settings(FUZZ, max_examples=25)
 
 
