@@ -164,9 +164,11 @@ def _train(args) -> int:
     X, y, labels, desc, model, loss = _setup(args, args.error)
     print(f"annbook train: {desc}, {len(X)} examples; model {' → '.join(map(str, model.sizes))} ({args.activation}); "
           f"{loss}, {args.optimizer} lr={args.lr:g}", flush=True)
-    done = _run_fit(args, model, X, y, loss)
+    mu, sd = _input_scaling(X)   # 0/1 bits become -1/+1: the recommended network then learns parity up to 8 bits
+    done = _run_fit(args, model, (X - mu) / sd, y, loss)
     if done is None: return 1
     hist, seconds = done
+    _fold_scaling(model, mu, sd)   # the model measured and saved takes the data as they are
     final = evaluate(model, X, y, loss=loss)
     n_right = int(round(final["accuracy"] * len(X)))
     return _finish(args, model, [("loss", f"{final['loss']:.6f} ({loss})"),
@@ -174,6 +176,12 @@ def _train(args) -> int:
                                  ("epochs", f"{len(hist)}"), ("time", f"{seconds:.2f} s"), ("parameters", f"{model.n_params:,}")])
 
 # %% ../nbs/11_cli.ipynb #c11a0002
+def _input_scaling(X):
+    "Each column's mean and standard deviation (1 for a constant column: nothing to scale, its std is rounding noise)."
+    mu, sd = X.mean(0), X.std(0)
+    sd[np.ptp(X, axis=0) == 0] = 1.0
+    return mu, sd
+
 def _fold_scaling(model, mu, sd, ym=0.0, ys=1.0):
     "Make `model`, trained on (X − mu)/sd with targets (y − ym)/ys, take raw X and predict raw y."
     dense = [l for l in model.layers if "W" in l.params]
@@ -207,8 +215,7 @@ def _csv_setup(args, error):
         if loss not in ("mse", "sse"): error(f"argument --loss: a regression needs mse or sse, not {loss}")
         targets, n_out = y.reshape(-1, 1), 1
     X_tr, X_te, y_tr, y_te = data.train_val_split(X, targets, val_frac=args.test_frac, seed=args.seed)
-    mu, sd = X_tr.mean(0), X_tr.std(0)
-    sd[np.ptp(X_tr, axis=0) == 0] = 1.0   # a constant column: nothing to scale (its std is rounding noise)
+    mu, sd = _input_scaling(X_tr)
     ym, ys = (float(y_tr.mean()), float(y_tr.std()) if np.ptp(y_tr) > 0 else 1.0) if task == "regress" else (0.0, 1.0)
     model = _model([X.shape[1], *(args.hidden or [4 * X.shape[1]]), n_out], args, output, error)
     return dict(X_tr=X_tr, X_te=X_te, y_tr=y_tr, y_te=y_te, names=names, task=task, classes=classes, loss=loss,
