@@ -19,7 +19,7 @@ from .presets import DATASETS, make_stepper
 from .stepping import Stepper
 from .tex import latex_matrix
 from .train import TrainingDiverged
-from .plots import StepperPictures, classes, probabilities, weight_layers
+from .plots import StepperPictures, probabilities, score, weight_layers
 
 # %% auto #0
 __all__ = ['PICTURES', 'compact_png', 'data_uri', 'record', 'player_html', 'Player', 'player']
@@ -52,22 +52,15 @@ def _params_tex(st):
             lines.append(r",\quad ".join(f"{k}^{{[{st.net_layer[i]}]}} = {latex_matrix(v)}" for k, v in layer.params.items()))
     return r"\begin{gathered}" + r" \\ ".join(lines) + r"\end{gathered}"
 
-def _score(st):
-    "(loss, rows right, rows) with the current weights, on all of X."
-    p = st.predict_proba(st.X)
-    loss = float(st.loss(p, st.y)[0])
-    right = int((classes(probabilities(st, st.X)) == classes(st.y)).sum())
-    return loss, right, len(st.X)
-
 def _start_frame(st):
     "The frame before the first recorded stage."
-    loss, right, n = _score(st)
+    loss, right, n = score(st)
     sizes = "-".join(str(s) for s in [st.X.shape[1]] + [l.params["W"].shape[1] for l in weight_layers(st)])
     nxt = next_place(st)
     where = "the initial weights" if st.steps == 0 else f"after {st.steps} stages ({st.iteration} iterations)"
     return dict(label=f"Start · {where}", title=f"Start: a {sizes} network, {where}",
                 summary=(f"Nothing of this iteration has been computed yet; the first stage is the {nxt}. With these weights "
-                         f"the loss ({type(st.loss).__name__}) is {loss:.4g} and {right} of {n} rows are right. "
+                         f"the loss ({type(st.loss).__name__}) is {loss:.4g}" + ("" if right is None else f" and {right} of {n} rows are right") + ". "
                          f"The numbers shown are those of row {st.row}."),
                 math=[["The weights and biases", _params_tex(st)]])
 
@@ -78,16 +71,16 @@ def _stage_frame(s, k, n, multi):
                 q=dict(ask=q.ask, where=q.where, answer=q.answer, given=q.given))   # its equation is math[0]
 
 def _jump_frame(st, iterations, before):
-    "The frame after `iterations` more iterations; `before` is `_score` at the start."
-    loss, right, n = _score(st)
+    "The frame after `iterations` more iterations; `before` is `score` at the start."
+    loss, right, n = score(st)
     p = probabilities(st, st.X)
     y = np.asarray(st.y, dtype=float)
     y = y[:, None] if y.ndim == 1 else y
     preds = (rf"\hat y^\top = {latex_matrix(p.T, max_cols=8)},\qquad y^\top = {latex_matrix(y.T, max_cols=8)}")
     return dict(label=f"After {iterations} more iterations · iteration {st.iteration}",
                 title=f"After {iterations} more iterations",
-                summary=(f"The same stages, repeated {iterations} more times: the loss went from {before[0]:.4g} to {loss:.4g}, "
-                         f"and {right} of {n} rows are right (there were {before[1]})."),
+                summary=(f"The same stages, repeated {iterations} more times: the loss went from {before[0]:.4g} to {loss:.4g}"
+                         + ("." if right is None else f", and {right} of {n} rows are right (there were {before[1]}).")),
                 math=[["The predictions next to the targets", preds], ["The weights and biases now", _params_tex(st)]])
 
 # %% ../nbs/20_player.ipynb #eff586c2
@@ -113,7 +106,7 @@ def record(st:Stepper, # the stepper to run; it is advanced in place
         return out
     update = (lambda: pics.update()) if pics else list
     frames, records, note = [dict(_start_frame(st), images=snap(PICTURES))], [], ""
-    before = _score(st)
+    before = score(st)
     for _ in range(stages):
         try: s = st.step()
         except TrainingDiverged as e: note = str(e); break

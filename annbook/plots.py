@@ -22,7 +22,7 @@ from .tex import shown_indices
 
 # %% auto #0
 __all__ = ['POS', 'NEG', 'GREY', 'RIGHT', 'WRONG', 'HIGHLIGHT', 'VALUE_CMAP', 'PROBA_CMAP', 'probabilities', 'weight_layers',
-           'classes', 'params_key', 'NetworkView', 'network_state', 'DecisionBoundaryView', 'TruthTableView',
+           'classes', 'score', 'params_key', 'NetworkView', 'network_state', 'DecisionBoundaryView', 'TruthTableView',
            'RowTableView', 'CurveView', 'PredTrueView', 'LossView', 'GradNormView', 'render_png', 'png_bytes',
            'data_view', 'StepperPictures']
 
@@ -46,6 +46,15 @@ def classes(p): # probabilities (m, 1) or (m, k), or targets of those shapes, or
     p = np.asarray(p)
     if p.ndim == 1: return p.astype(np.int64)
     return (p[:, 0] >= 0.5).astype(np.int64) if p.shape[1] == 1 else p.argmax(axis=1)
+
+def score(st:Stepper) -> tuple:
+    "(loss, rows right, rows) of the current weights on all of X; rows right is None for a regression."
+    p = st.predict_proba(st.X)
+    loss = float(st.loss(p, st.y)[0])
+    y = np.asarray(st.y)
+    labels = y.ndim == 1 or bool(np.isin(y, (0, 1)).all())   # class labels, 0/1 columns or one-hot rows
+    right = int((classes(probabilities(st, st.X)) == classes(st.y)).sum()) if labels else None
+    return loss, right, len(st.X)
 
 def params_key(st:Stepper) -> bytes:
     "A digest of the current parameter values: it changes exactly when the weights do."

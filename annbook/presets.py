@@ -75,7 +75,7 @@ def parse_hidden(text:str # layer widths separated by commas or spaces, e.g. '4'
     "Hidden layer widths from text: up to 4 layers of 1 to 64 units."
     if not isinstance(text, str): raise TypeError(f"hidden must be text such as '8, 4', got {text!r}")
     parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
-    if not all(p.isdigit() for p in parts) or len(parts) > 4 or any(not 1 <= int(p) <= 64 for p in parts):
+    if not all(p.isascii() and p.isdigit() for p in parts) or len(parts) > 4 or any(not 1 <= int(p) <= 64 for p in parts):
         raise ValueError(f"hidden must be up to 4 layer widths from 1 to 64, separated by commas (e.g. '4' or '8, 4'), got {text!r}")
     return tuple(int(p) for p in parts)
 

@@ -13,7 +13,7 @@ from .core import check_choice, check_positive
 from .layers import ACTIVATIONS
 from .losses import LOSSES
 from .presets import DATASETS, MODES, OPTIMIZER_LR, PRESETS, make_stepper, parse_hidden
-from .plots import StepperPictures
+from .plots import StepperPictures, score
 from .panel import stage_html, stage_question
 
 # %% auto #0
@@ -69,8 +69,7 @@ class Dashboard:
             "activation": W.Dropdown(options=list(ACTIVATIONS), value=activation, description="activation"),
             "loss": W.Dropdown(options=list(LOSSES), value=st.loss.name, description="loss"),
             "optimizer": W.Dropdown(options=list(OPTIMIZER_LR), value=optimizer, description="optimizer"),
-            "lr": W.FloatLogSlider(value=st.lr, base=10, min=-4, max=1, step=0.05, description="learning rate",
-                                   readout_format=".3g"),
+            "lr": W.FloatText(value=st.lr, description="learning rate"),   # exactly the value in use, never rounded
             "seed": W.BoundedIntText(value=seed, min=0, max=2**31 - 1, description="seed"),
             "init": W.Dropdown(options=["classic", "glorot", "he"], value=init, description="initialisation"),
             "mode": W.Dropdown(options=[(v, k) for k, v in MODES.items()], value=mode, description="train on"),
@@ -183,12 +182,23 @@ def _on_next_stage(self, _=None):
     self.st.step()
     if self.predict.value: self._ask()
     else: self._refresh()
+def _run_and_say(self, what, run):
+    "Do `run`, then say in the status line what it did: the loss before and after, and the rows right."
+    st = self.st
+    before, _, _ = score(st)
+    run()
+    after, right, n = score(st)
+    rows = "" if right is None else f", {right}/{n} rows right"
+    self.status.value = html.escape(f"{what}: loss {before:.4g} → {after:.4g}{rows} (now at iteration {st.iteration}).")
+    self._refresh()
+
 @_safe
-def _on_next_iteration(self, _=None): self.st.next_iteration(); self._refresh()
+def _on_next_iteration(self, _=None): self._run_and_say("Next iteration", self.st.next_iteration)
 @_safe
-def _on_next_epoch(self, _=None): self.st.run_epoch(); self._refresh()
+def _on_next_epoch(self, _=None): self._run_and_say("Next epoch", self.st.run_epoch)
 @_safe
-def _on_run_100(self, _=None): self.st.run(100); self._refresh()
+def _on_run_100(self, _=None): self._run_and_say("+100 iterations", lambda: self.st.run(100))
+Dashboard._run_and_say = _run_and_say
 
 @_safe
 def _on_back(self, _=None):
@@ -199,10 +209,11 @@ def _on_back(self, _=None):
 
 @_safe
 def _on_reset(self, _=None):
-    n = self.st.iteration
+    n, k = self.st.iteration, self.st.steps
     self.play.playing = False
     self.st.reset()
-    self.status.value = f"Reset to the initial weights: the {n} iteration{'s' * (n != 1)} done so far were discarded."
+    done = f"{n} iteration{'s' * (n != 1)}" if n else f"{k} stage{'s' * (k != 1)}"
+    self.status.value = f"Reset to the initial weights: the {done} done so far {'was' if (n or k) == 1 else 'were'} discarded."
     self._refresh()
 
 @_safe
@@ -309,7 +320,8 @@ Dashboard._edit_entry, Dashboard._sync_edit, Dashboard._on_edit_target, Dashboar
 def _on_control(self, name, change):
     ctl, st = self.controls, self.st
     if name == "lr":
-        st.lr = change["new"]
+        try: st.lr = change["new"]
+        except (TypeError, ValueError): self._set(ctl["lr"], change["old"]); raise   # refused: the value in use is shown again
         self.status.value = f"Learning rate is now {st.lr:.3g}: it applies from this iteration's update on; training continues."
         return
     if name == "example":
