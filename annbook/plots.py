@@ -480,7 +480,8 @@ class GradNormView(_CurveView):
                  ax): # a matplotlib Axes
         L = sum(bool(l.params) for l in st.layers)
         cols = colormaps["viridis"](np.linspace(0, 0.85, L))
-        self.lines = [ax.plot([], [], color=c, lw=1.5, label=f"layer {l + 1}")[0] for l, c in enumerate(cols)]
+        self.lines = [ax.plot([], [], color=c, lw=1.5, marker="o", ms=2.5, label=f"layer {l + 1}")[0]   # a marker: one
+                      for l, c in enumerate(cols)]                                                  # iteration shows too
         self.dynamic = list(self.lines)
         self._setup(st, ax)
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
