@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 # %% auto #0
-__all__ = ['FLOAT_DTYPES', 'MAX_ELEMENTS', 'check_positive', 'check_real', 'check_bool', 'check_dtype', 'check_choice',
+__all__ = ['FLOAT_DTYPES', 'MAX_ELEMENTS', 'check_positive', 'check_real', 'check_bool', 'check_dtype', 'check_choice', 'as_real',
            'as_2d_float', 'check_size', 'check_Xy', 'check_path', 'get_rng']
 
 # %% ../nbs/00_core.ipynb #062051a2
@@ -77,6 +77,15 @@ def check_choice(name:str, # the argument's name
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
     return value
+
+# %% ../nbs/00_core.ipynb #c0e10018
+def as_real(name:str, # the argument's name
+            x) -> np.ndarray: # array-like of real numbers, any shape
+    "`x` as a NumPy array of real numbers (floats as they are; bools and ints as float64), or a TypeError naming `name`."
+    _check_name(name)
+    a = np.asarray(x)
+    if a.dtype.kind not in "biuf": raise TypeError(f"{name} must be an array of real numbers, got dtype {a.dtype}")
+    return a if a.dtype.kind == "f" else a.astype(np.float64)
 
 # %% ../nbs/00_core.ipynb #18bf0242
 def as_2d_float(name:str, # the argument's name

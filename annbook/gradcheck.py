@@ -5,7 +5,7 @@
 # %% ../nbs/09_gradcheck.ipynb #e3c33fcd
 from __future__ import annotations
 import numpy as np
-from .core import as_2d_float, check_positive, get_rng
+from .core import as_2d_float, as_real, check_positive, get_rng
 from .losses import get_loss
 
 # %% auto #0
@@ -37,11 +37,7 @@ def numeric_grad(f, # function of `x` returning a float
     return grad
 
 # %% ../nbs/09_gradcheck.ipynb #60da20e0
-def _float64(name, v):
-    "`v` as a float64 array, if it holds real numbers; else a TypeError naming `name`."
-    arr = np.asarray(v)
-    if arr.dtype.kind not in "biuf": raise TypeError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
-    return arr.astype(np.float64, copy=False)
+def _float64(name, v): return as_real(name, v).astype(np.float64, copy=False)
 
 def rel_error(a, # one gradient
               b): # another of the same shape

@@ -5,24 +5,17 @@
 # %% ../nbs/02_layers.ipynb #5881437c
 from __future__ import annotations
 import numpy as np
-from .core import check_bool, check_choice, check_dtype, check_positive, check_size, get_rng
+from .core import as_real, check_bool, check_choice, check_dtype, check_positive, check_size, get_rng
 
 # %% auto #0
 __all__ = ['ACTIVATIONS', 'ACTIVATION_TEX', 'INITS', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'identity', 'Activation', 'softmax',
            'Softmax', 'activation_names', 'get_activation', 'init_weights', 'Dense']
 
-# %% ../nbs/02_layers.ipynb #c0e10020
-def _numbers(name, x):
-    "`x` as a NumPy array of real numbers (floats as they are, others as float64), or a TypeError naming `name`."
-    a = np.asarray(x)
-    if a.dtype.kind not in "biuf": raise TypeError(f"{name} must be an array of real numbers, got dtype {a.dtype}")
-    return a if a.dtype.kind == "f" else a.astype(np.float64)
-
 # %% ../nbs/02_layers.ipynb #4d962d64
 def sigmoid(x # pre-activation, any shape
            ):
     "The logistic function 1/(1+exp(-x)), exactly that formula for x > -700, without overflow warnings."
-    return _sigmoid(_numbers("x", x))
+    return _sigmoid(as_real("x", x))
 
 def _sigmoid(x):   # unchecked, for the layers: they have checked their input
     x = np.asarray(x)
@@ -36,23 +29,23 @@ _EXP_CAP = {np.dtype(np.float16): 11.0, np.dtype(np.float32): 87.0}  # exp(cap) 
 def _dsigmoid(z, a): return a * (1 - a)
 
 # %% ../nbs/02_layers.ipynb #b2a41949
-def tanh(x): "Hyperbolic tangent."; return np.tanh(_numbers("x", x))
+def tanh(x): "Hyperbolic tangent."; return np.tanh(as_real("x", x))
 def _dtanh(z, a): return 1 - a * a
 
-def relu(x): "max(x, 0), elementwise."; return _relu(_numbers("x", x))
+def relu(x): "max(x, 0), elementwise."; return _relu(as_real("x", x))
 def _relu(x): return np.maximum(x, 0)
 def _drelu(z, a): return (z > 0).astype(a.dtype)
 
 def leaky_relu(x, alpha=0.01):
     "x where x > 0, else alpha*x."
-    x, alpha = _numbers("x", x), check_positive("alpha", alpha, allow_zero=True)
+    x, alpha = as_real("x", x), check_positive("alpha", alpha, allow_zero=True)
     with np.errstate(over="ignore"): return _leaky_relu(x, alpha)   # alpha * x may overflow to inf: as it should
 def _leaky_relu(x, alpha=0.01): return np.where(x > 0, x, alpha * x)
 def _dleaky_relu(z, a, alpha=0.01):
     d = np.ones_like(a); d[z <= 0] = alpha
     return d
 
-def identity(x): "The input itself (as an array of real numbers)."; return _numbers("x", x)
+def identity(x): "The input itself (as an array of real numbers)."; return as_real("x", x)
 def _identity(x): return x
 def _didentity(z, a): return np.ones_like(a)
 
@@ -89,7 +82,7 @@ class Activation:
 
     def forward(self, x):
         "Apply the activation; cache input and output."
-        if type(x) is not np.ndarray or x.dtype.kind != "f": x = _numbers("x", x)
+        if type(x) is not np.ndarray or x.dtype.kind != "f": x = as_real("x", x)
         self._z = x
         try: self._a = a = self.f(x, **self._kw) if self._kw else self.f(x)
         except TypeError:   # checked only when it failed: the check costs nothing on the way that works
@@ -130,7 +123,7 @@ class Activation:
 def softmax(z # scores, shape (n, k)
            ):
     "Row-wise softmax, shifted by the row maximum so it never overflows."
-    z = _numbers("z", z)
+    z = as_real("z", z)
     if z.ndim == 0 or z.size == 0: raise ValueError(f"z must be an array of scores with at least one column, got shape {z.shape}")
     with np.errstate(invalid="ignore"):   # a row holding inf or NaN gives NaN, without a warning
         e = np.exp(z - z.max(axis=-1, keepdims=True))
@@ -146,7 +139,7 @@ class Softmax:
 
     def forward(self, x):
         "Softmax of each row; cache the output."
-        x = _numbers("x", x)
+        x = as_real("x", x)
         if x.ndim != 2: raise ValueError(f"Softmax expects a 2-D input (rows, classes), got shape {np.shape(x)}")
         self._a = softmax(x)
         return self._a
@@ -233,7 +226,7 @@ class Dense:
 
     def forward(self, x):
         "`x @ W + b`; caches `x`."
-        if type(x) is not np.ndarray or x.dtype is not self.dtype: x = _numbers("x", x).astype(self.dtype, copy=False)
+        if type(x) is not np.ndarray or x.dtype is not self.dtype: x = as_real("x", x).astype(self.dtype, copy=False)
         if x.ndim != 2 or x.shape[1] != self.n_in:
             raise ValueError(f"{self!r} expects inputs x of shape (rows, {self.n_in}), got shape {x.shape}")
         self._x = x
