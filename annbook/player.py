@@ -277,8 +277,8 @@ _JS = r"""
     var ok = close3(g, q.answer);
     asked++; if (ok) right++;
     score.textContent = "score " + right + "/" + asked;
-    settle(ok ? "Right: " + fmt(q.answer) + ". The worked substitution is below." :
-           "Not quite: you said " + fmt(g) + ", the value is " + fmt(q.answer) + ". The worked substitution is below.", ok);
+    settle(ok ? "Right: " + fmt(q.answer) + ". The stage, with its worked substitution, is shown above." :
+           "Not quite: you said " + fmt(g) + ", the value is " + fmt(q.answer) + ". The stage, with its worked substitution, is shown above.", ok);
   });
   answer.addEventListener("keydown", function (e) { if (e.key === "Enter") { check.click(); e.preventDefault(); } });
   reveal.addEventListener("click", function () { if (pending >= 0) settle("The value is " + fmt(frames[pending].q.answer) + " (not counted).", null); });

@@ -406,7 +406,8 @@ class PredTrueView(_DataView):
     def __init__(self, st:Stepper, ax):
         self.st, self.ax, self.relayout = st, ax, False
         self.y = np.asarray(st.y, dtype=float)[:, 0]
-        lo, hi = self.y.min(), self.y.max(); pad = 0.15 * (hi - lo or 1.0)
+        every = np.asarray(st.y, dtype=float)   # the axes span every output's targets, so no prediction sits off the picture
+        lo, hi = every.min(), every.max(); pad = 0.15 * (hi - lo or 1.0)
         self.lim = (lo - pad, hi + pad)
         ax.plot(self.lim, self.lim, color=GREY, lw=1, zorder=1)
         self.points = ax.scatter(self.y, self.y, s=14, c=POS, edgecolors="k", linewidths=0.4, zorder=2)
@@ -422,7 +423,7 @@ class PredTrueView(_DataView):
         "Move the points to the current predictions."
         self.pred = np.clip(probabilities(st, st.X)[:, 0], *self.lim)
         self.points.set_offsets(np.column_stack([self.y, self.pred]))
-        self.title.set_text(f"predicted against true · {len(self.y)} rows")
+        self.title.set_text(f"predicted against true · {len(self.y)} row{'s' * (len(self.y) != 1)}")
 
     def _row_changed(self, st):
         "Move the ring to the chosen row."
