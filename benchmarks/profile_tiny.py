@@ -46,12 +46,12 @@ def main():
         ("SGD step over 2 arrays", per_call(lambda: step.optimizer._step(params, grads, None))),
     ]
     run = per_call(lambda: step.run(X, y))
-    parts.append(("TrainingStep: calling the 10 stage methods", run - sum(t for n, t in parts if not n.startswith("  "))))
+    parts.append(("TrainingStep: calling the 10 stage methods, and the divergence check", run - sum(t for n, t in parts if not n.startswith("  "))))
     epochs = 2_000
     m2 = MLP([2, 2, 1], hidden="sigmoid", output="sigmoid", bias=False, init="classic", seed=1)
     t_fit = min(timeit.repeat(lambda: fit(m2, X, y, loss="sse", optimizer=SGD(lr=1.0), epochs=epochs, metrics=()),
                               number=1, repeat=5)) / epochs * 1e6
-    parts.append(("fit: the epoch loop (history, callbacks, divergence check)", t_fit - run))
+    parts.append(("fit: the epoch loop (history, callbacks, keeping a copy now and then)", t_fit - run))
 
     w0, w1 = np.random.random((2, 2)), np.random.random((2, 1))
     sig = lambda x: 1 / (1 + np.exp(-x))
