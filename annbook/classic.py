@@ -41,7 +41,8 @@ def classic_script(X, # training inputs (the script used int arrays)
                    X_test, # inputs to predict after training
                    n_hidden:int|None=None, # hidden units; the script used as many as inputs
                    iterations:int=10000, # training iterations (full batch)
-                   verbose:bool=False) -> ClassicResult: # print what the script printed?
+                   verbose:bool=False # print what the script printed?
+                  ) -> ClassicResult:
     "The classic NumPy training loop, verbatim: 2 weight layers, no biases, sigmoid, lr 1, np.random.seed(1)."
     check_bool("verbose", verbose)
     n_hidden = _check_script(X, y, X_test, n_hidden, iterations)
@@ -121,7 +122,8 @@ def annbook_script(X, # training inputs
                    y, # training targets, a column
                    X_test, # inputs to predict after training
                    n_hidden:int|None=None, # hidden units (default: as many as inputs)
-                   iterations:int=10000) -> ClassicResult: # full-batch epochs
+                   iterations:int=10000 # full-batch epochs
+                  ) -> ClassicResult:
     "The classic script rebuilt from annbook: MLP(bias=False, init='classic'), SSE, SGD(lr=1), `train_step`."
     n_hidden = _check_script(X, y, X_test, n_hidden, iterations)
     state = np.random.get_state()

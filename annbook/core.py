@@ -39,7 +39,8 @@ def check_positive(name:str, # the argument's name, used in the message
 
 # %% ../nbs/00_core.ipynb #c0e10016
 def check_real(name:str, # the argument's name
-               value) -> float: # the value given
+               value # the value given
+              ) -> float:
     "Return `value` if it is a finite real number (not a bool), else raise naming `name`."
     _check_name(name)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -80,7 +81,8 @@ def check_choice(name:str, # the argument's name
 
 # %% ../nbs/00_core.ipynb #c0e10018
 def as_real(name:str, # the argument's name
-            x) -> np.ndarray: # array-like of real numbers, any shape
+            x # array-like of real numbers, any shape
+           ) -> np.ndarray:
     "`x` as a NumPy array of real numbers (floats as they are; bools and ints as float64), or a TypeError naming `name`."
     _check_name(name)
     a = np.asarray(x)
@@ -133,7 +135,8 @@ def check_Xy(X, y):
 
 # %% ../nbs/00_core.ipynb #c0e10014
 def check_path(name:str, # the argument's name
-               path) -> Path: # a str or os.PathLike
+               path # a str or os.PathLike
+              ) -> Path:
     "`path` as a `Path`, or a TypeError/ValueError naming `name`."
     _check_name(name)
     if not isinstance(path, (str, os.PathLike)) or isinstance(os.fspath(path), bytes):
@@ -142,7 +145,7 @@ def check_path(name:str, # the argument's name
     return Path(path)
 
 # %% ../nbs/00_core.ipynb #61496072
-def get_rng(seed=None, # None, an int, or a `np.random.Generator`
+def get_rng(seed=None, # None, an int, or a np.random.Generator
             name:str="seed" # the argument's name, for the message
            ) -> np.random.Generator:
     "A `np.random.Generator` from `seed`."

@@ -46,7 +46,7 @@ def _shuffled(X, labels, rng):
 def circles(n:int=200, # number of points (half on each circle)
             noise:float=0.1, # standard deviation of the Gaussian noise
             factor:float=0.5, # radius of the inner circle, between 0 and 1
-            seed=0): # int, None or `np.random.Generator`
+            seed=0): # int, None or np.random.Generator
     "Two concentric circles: `X` (n, 2) float64, labels (n,) int64 (0 outer, 1 inner)."
     _check_n(n); _check_noise("noise", noise); check_positive("factor", factor)
     if n < 2: raise ValueError(f"n must be >= 2 (one point per class), got {n}")
@@ -63,7 +63,7 @@ def circles(n:int=200, # number of points (half on each circle)
 # %% ../nbs/01_data.ipynb #c9a492cf
 def moons(n:int=200, # number of points (half on each moon)
           noise:float=0.1, # standard deviation of the Gaussian noise
-          seed=0): # int, None or `np.random.Generator`
+          seed=0): # int, None or np.random.Generator
     "Two interleaving half moons: `X` (n, 2) float64, labels (n,) int64."
     _check_n(n); _check_noise("noise", noise)
     if n < 2: raise ValueError(f"n must be >= 2 (one point per class), got {n}")
@@ -79,7 +79,7 @@ def moons(n:int=200, # number of points (half on each moon)
 def spiral(n:int=300, # total number of points, shared out between the arms
            classes:int=3, # number of arms (classes), >= 2
            noise:float=0.2, # standard deviation of the noise on the angle
-           seed=0): # int, None or `np.random.Generator`
+           seed=0): # int, None or np.random.Generator
     "Interleaved spiral arms: `X` (n, 2) float64, labels (n,) int64 in 0..classes-1."
     _check_n(n); check_positive("classes", classes, integer=True); _check_noise("noise", noise)
     if classes < 2: raise ValueError(f"classes must be >= 2, got {classes}")
@@ -97,7 +97,7 @@ def spiral(n:int=300, # total number of points, shared out between the arms
 def blobs(n:int=300, # total number of points
           centers=3, # number of clusters, or their centres as an array (k, 2)
           std:float=1.0, # standard deviation of each cluster
-          seed=0): # int, None or `np.random.Generator`
+          seed=0): # int, None or np.random.Generator
     "Gaussian blobs: `X` (n, 2) float64, labels (n,) int64 in 0..k-1."
     _check_n(n); _check_noise("std", std)
     rng = get_rng(seed)
@@ -121,7 +121,7 @@ def blobs(n:int=300, # total number of points
 # %% ../nbs/01_data.ipynb #5e1e0002
 def sine(n:int=40, # number of points
          noise:float=0.1, # standard deviation of the Gaussian noise on y
-         seed=0): # int, None or `np.random.Generator`
+         seed=0): # int, None or np.random.Generator
     "A 1-D regression problem: `X` (n, 1) evenly spread over [-π, π], `y` (n, 1) = sin(X) + noise, both float64."
     _check_n(n); _check_noise("noise", noise)
     if n < 2: raise ValueError(f"n must be >= 2, got {n}")
@@ -159,7 +159,7 @@ def one_hot(labels, # integer class labels, shape (n,)
 def train_val_split(X, # inputs, shape (n, d)
                     y, # targets, shape (n, ...) (a column, one-hot rows or integer labels)
                     val_frac:float=0.2, # fraction of rows held out, strictly between 0 and 1
-                    seed=0): # int, None or `np.random.Generator`
+                    seed=0): # int, None or np.random.Generator
     "Shuffle the rows and split them: returns `X_tr, X_val, y_tr, y_val`."
     X = as_2d_float("X", X)
     y = np.asarray(y)
@@ -211,7 +211,7 @@ def read_csv(path, # a CSV file: a header row, then one row per example
 def batches(X, # inputs, a NumPy array with one row per example
             y, # targets, a NumPy array with the same number of rows
             batch_size:int|None=None, # rows per batch; None for one full batch
-            shuffle:bool=False, # permute the rows before batching (needs `rng`)
+            shuffle:bool=False, # permute the rows before batching (needs rng)
             rng:np.random.Generator|None=None): # the generator used to shuffle
     "Generator of `(Xb, yb)` mini-batches covering every row exactly once."
     for name, a in (("X", X), ("y", y)):

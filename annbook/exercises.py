@@ -38,12 +38,13 @@ def _setup_source(dataset, settings) -> str:
     return ("import numpy as np\nfrom annbook.panel import stage_question\nfrom annbook.presets import make_stepper\n\n"
             f"st, notes = make_stepper({data}{args})\nprint(st.model.summary())\nprint('the numbers asked for are those of row', st.row)")
 
-def worksheet(dataset="xor", # a built-in problem (see `annbook.presets.DATASETS`) or your own small (X, y)
+def worksheet(dataset="xor", # a built-in problem (see annbook.presets.DATASETS) or your own small (X, y)
               path="worksheet.ipynb", # where to write the worksheet
               answers_path=None, # where to write the one with the answers shown; None: next to it, '-answers' added
               stages:int|None=None, # questions to ask, one per stage; None: one whole iteration
-              **settings) -> tuple: # `make_stepper` settings: bits, hidden, activation, loss, optimizer, lr, seed, init, mode, example
-    "Write a worksheet of predict-the-number questions and its answers; return their paths."
+              **settings # make_stepper settings: bits, hidden, activation, loss, optimizer, lr, seed, init, mode, example
+             ) -> tuple:
+    "Write a worksheet of predict-the-number questions and its answers; return their paths. Other keyword arguments are `make_stepper` settings (bits, hidden, activation, loss, optimizer, lr, seed, init, mode, example)."
     path = check_path("path", path)
     answers_path = path.with_name(path.stem + "-answers" + path.suffix) if answers_path is None else check_path("answers_path", answers_path)
     if answers_path.resolve() == path.resolve(): raise ValueError(f"answers_path must differ from path, got {str(answers_path)!r} for both")

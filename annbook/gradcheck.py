@@ -17,7 +17,7 @@ def _number(v):
         raise TypeError(f"f must return a number, got {v!r}")
     return float(v)
 
-def numeric_grad(f, # function of `x` returning a float
+def numeric_grad(f, # function of x returning a float
                  x:np.ndarray, # float array; perturbed in place, then restored exactly
                  eps:float=1e-6): # step size
     "Central-difference estimate of the gradient of `f` at `x` (same shape as `x`)."
@@ -50,7 +50,7 @@ def rel_error(a, # one gradient
     a, b = a / m, b / m   # scaled to at most 1: the same ratio, and the norms cannot overflow
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b)))
 
-def max_rel_error(errors:dict # name -> relative error, as returned by `gradcheck`
+def max_rel_error(errors:dict # name -> relative error, as returned by gradcheck
                  ) -> float:
     "The largest relative error in `errors` (0.0 if it is empty)."
     if not isinstance(errors, dict): raise TypeError(f"errors must be a dict name -> relative error, got {type(errors).__name__}")
@@ -108,10 +108,10 @@ def _as_model(model):
     return model
 
 # %% ../nbs/09_gradcheck.ipynb #8f017e51
-def gradcheck(model, # a `Sequential` (or a list of layers)
+def gradcheck(model, # a Sequential (or a list of layers)
               loss, # a loss name or object, e.g. 'bce'
               X, # input batch, float64
-              y, # targets for `loss`
+              y, # targets for loss
               eps:float=1e-6): # finite-difference step
     "Relative error of every parameter's backprop gradient against finite differences: dict name -> error."
     m, loss = _as_model(model), get_loss(loss)

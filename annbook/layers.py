@@ -69,8 +69,8 @@ ACTIVATION_TEX = {
 class Activation:
     "Elementwise activation layer: `sigmoid`, `tanh`, `relu`, `leaky_relu` or `identity`."
     def __init__(self,
-                 name:str, # one of `ACTIVATIONS`
-                 alpha:float=0.01): # negative slope, used by `leaky_relu` only
+                 name:str, # one of the names in ACTIVATIONS
+                 alpha:float=0.01): # negative slope, used by leaky_relu only
         if isinstance(name, str) and name == "softmax":
             raise ValueError("softmax acts on whole rows, not elementwise: use Softmax() or get_activation('softmax')")
         self.name = check_choice("activation", name, ACTIVATIONS)
@@ -170,8 +170,8 @@ def activation_names():
     "The names `get_activation` accepts, sorted."
     return sorted([*ACTIVATIONS, "softmax"])
 
-def get_activation(name:str, # an activation name, see `activation_names()`
-                   alpha:float=0.01): # negative slope for `leaky_relu`
+def get_activation(name:str, # an activation name, see activation_names()
+                   alpha:float=0.01): # negative slope for leaky_relu
     "A new activation layer for `name` (`Softmax` for 'softmax')."
     check_choice("activation", name, activation_names())
     return Softmax() if name == "softmax" else Activation(name, alpha=alpha)
@@ -180,8 +180,8 @@ def get_activation(name:str, # an activation name, see `activation_names()`
 INITS = ("classic", "glorot", "he", "zeros")
 
 def init_weights(shape:tuple, # (fan_in, fan_out)
-                 method:str="glorot", # one of `INITS`
-                 rng=None, # seed or `np.random.Generator` (not used by 'classic')
+                 method:str="glorot", # one of the names in INITS
+                 rng=None, # seed or np.random.Generator (not used by 'classic')
                  dtype=np.float64): # float32 or float64
     "A new weight array of `shape` drawn by `method`."
     check_choice("init", method, INITS)
@@ -205,9 +205,9 @@ class Dense:
     def __init__(self,
                  n_in:int, # input width
                  n_out:int, # output width (number of units)
-                 bias:bool=True, # add a bias vector `b`?
-                 init:str="glorot", # weight initialisation, one of `INITS`
-                 rng=None, # seed or `np.random.Generator` for the weights
+                 bias:bool=True, # add a bias vector b?
+                 init:str="glorot", # weight initialisation, one of the names in INITS
+                 rng=None, # seed or np.random.Generator for the weights
                  dtype=np.float64): # float64 or float32
         check_positive("n_in", n_in, integer=True); check_positive("n_out", n_out, integer=True)
         check_size(f"Dense(n_in={n_in}, n_out={n_out})", (n_in, n_out))

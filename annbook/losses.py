@@ -48,7 +48,7 @@ class Loss:
     def __call__(self, pred, y):
         pred = _as_pred(pred)
         return self._compute(pred, self._target(y, pred))
-    def _target(self, y, pred, name="y"): return _as_target(y, pred, self.name, name)  # `name`: the targets' name in messages
+    def _target(self, y, pred, name="y"): return _as_target(y, pred, self.name, name)  # name: the targets' name in messages
     def _compute(self, pred, y): raise NotImplementedError
     def check_output(self, model):
         "Refuse a model whose last layer does not fit this loss (probabilities where raw scores are expected, ...)."
@@ -172,7 +172,7 @@ class SoftmaxCrossEntropy(Loss):
 # %% ../nbs/03_losses.ipynb #c4f82a9c
 LOSSES = {"sse": SSE, "mse": MSE, "bce": BCE, "bce_logits": BCEWithLogits, "softmax_ce": SoftmaxCrossEntropy}
 
-def get_loss(loss # a name from `LOSSES`, a `Loss` object or a `Loss` subclass
+def get_loss(loss # a name from LOSSES, a Loss object or a Loss subclass
             ) -> Loss:
     "A loss object from a name (or the object itself)."
     if isinstance(loss, Loss): return loss

@@ -46,7 +46,7 @@ def accuracy(y_true, # targets: 0/1 column or labels for one output; one-hot row
     return float(np.mean(guess == truth))
 
 # %% ../nbs/04_metrics.ipynb #89b919b1
-def mse(y_true, # targets, same shape as `y_pred`
+def mse(y_true, # targets, same shape as y_pred
         y_pred): # predictions
     "Mean squared error over all entries."
     t, p = _num_array("y_true", y_true), _num_array("y_pred", y_pred)
@@ -57,7 +57,7 @@ def mse(y_true, # targets, same shape as `y_pred`
 # %% ../nbs/04_metrics.ipynb #31a4e9d2
 METRICS = {"accuracy": accuracy, "mse": mse}
 
-def get_metric(metric # a name from `METRICS`, or a function (y_true, y_pred) -> float
+def get_metric(metric # a name from METRICS, or a function (y_true, y_pred) -> float
               ):
     "The metric function for a name (a callable is returned as is)."
     if isinstance(metric, str): return METRICS[check_choice("metric", metric, METRICS)]

@@ -114,7 +114,7 @@ class MLP(Sequential):
                  hidden:str='sigmoid', # activation after each hidden layer
                  output:str='sigmoid', # activation after the last layer ('identity' for raw scores)
                  bias:bool=True, # give each Dense layer a bias vector?
-                 init:str='glorot', # weight initialisation, one of `INITS`
+                 init:str='glorot', # weight initialisation, one of the names in INITS
                  seed=None, # int/Generator for the weights; with init='classic', np.random.seed(seed) first
                  dtype='float64'): # 'float64' or 'float32'
         if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__") or len(sizes) < 2:
@@ -196,7 +196,7 @@ def _freeze(self, *names): # parameter names ('0.W'), layer indices (0) or bare 
         l.frozen = set(getattr(l, "frozen", ()) or ()) | {k}
     return self
 
-def _unfreeze(self, *names): # as for `freeze`; none: all
+def _unfreeze(self, *names): # as for freeze; none: all
     "Make frozen parameters trainable again; returns the model."
     for i, k in _param_names(self, names or [k for l in self.layers for k in l.params]):
         l = self.layers[i]
@@ -306,7 +306,7 @@ def _layer_from_config(cfg, i, dtype, arrays):
     if kind == "Softmax": return Softmax()
     raise ValueError(f"layer {i} has unknown type {kind!r} (annbook files hold only Dense, Activation and Softmax layers)")
 
-def _load(cls, path): # a file written by `save`
+def _load(cls, path): # a file written by save
     "Load a model written by `save` (returns the class that was saved: `MLP` or `Sequential`)."
     path = check_path("path", path)
     if not path.exists(): raise FileNotFoundError(f"no such model file: {path}")

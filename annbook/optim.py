@@ -199,10 +199,11 @@ class Adam(Optimizer):
 # %% ../nbs/05_optim.ipynb #8e9384e7
 OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam}
 
-def get_optimizer(name_or_obj="adam", # a name in `OPTIMIZERS`, an `Optimizer` class or instance
+def get_optimizer(name_or_obj="adam", # a name in OPTIMIZERS, an Optimizer class or instance
                   lr:float|None=None, # learning rate; None keeps the optimizer's own default
-                  **kw) -> Optimizer: # other settings, e.g. momentum=0.9
-    "An `Optimizer` instance from a name, class or instance."
+                  **kw # other settings, e.g. momentum=0.9
+                 ) -> Optimizer:
+    "An `Optimizer` instance from a name, class or instance; other keyword arguments are its settings (e.g. momentum=0.9)."
     if isinstance(name_or_obj, Optimizer):
         if kw: raise TypeError(f"settings {sorted(kw)} can only be given with an optimizer name, not an instance")
         if lr is not None: name_or_obj.lr = lr
@@ -229,23 +230,26 @@ def constant(lr:float # the learning rate at every epoch
     return Schedule(lambda e: lr, f"constant(lr={lr:g})")
 
 def step_decay(lr:float, # starting learning rate
-               drop:float=0.5, # factor applied every `every` epochs, in (0, 1]
-               every:int=10) -> Schedule: # epochs between drops
+               drop:float=0.5, # factor the learning rate is multiplied by at each drop, in (0, 1]
+               every:int=10 # epochs between drops
+              ) -> Schedule:
     "Multiply the learning rate by `drop` every `every` epochs."
     lr, drop, every = check_positive("lr", lr), check_positive("drop", drop), check_positive("every", every, integer=True)
     if drop > 1: raise ValueError(f"drop must be <= 1, got {drop!r}")
     return Schedule(lambda e: lr * drop ** (e // every), f"step_decay(lr={lr:g}, drop={drop:g}, every={every})")
 
 def exponential(lr:float, # starting learning rate
-                gamma:float=0.95) -> Schedule: # factor applied every epoch, in (0, 1]
+                gamma:float=0.95 # factor applied every epoch, in (0, 1]
+               ) -> Schedule:
     "Multiply the learning rate by `gamma` every epoch."
     lr, gamma = check_positive("lr", lr), check_positive("gamma", gamma)
     if gamma > 1: raise ValueError(f"gamma must be <= 1, got {gamma!r}")
     return Schedule(lambda e: lr * gamma ** e, f"exponential(lr={lr:g}, gamma={gamma:g})")
 
 def cosine(lr:float, # starting learning rate
-           epochs:int, # epochs over which to fall to `min_lr` (it stays there afterwards)
-           min_lr:float|None=None) -> Schedule: # final learning rate, > 0 and < lr; default lr/100
+           epochs:int, # epochs over which to fall to min_lr (it stays there afterwards)
+           min_lr:float|None=None # final learning rate, > 0 and < lr; default lr/100
+          ) -> Schedule:
     "Fall from `lr` to `min_lr` along half a cosine over `epochs` epochs."
     lr, epochs = check_positive("lr", lr), check_positive("epochs", epochs, integer=True)
     if min_lr is None: min_lr = lr / 100  # a learning rate must stay > 0, so the curve ends just above 0

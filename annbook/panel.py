@@ -11,10 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 from .stages import Stage
 from .stepping import Stepper
-from .tex import latex_matrix
+from .tex import gathered_lines, latex_matrix
 
 # %% auto #0
-__all__ = ['stage_place', 'next_place', 'stage_math', 'stage_html', 'stage_label', 'Question', 'stage_question']
+__all__ = ['EQUATION_BOX', 'stage_place', 'next_place', 'stage_math', 'stage_html', 'stage_label', 'stage_position', 'saturation',
+           'Question', 'stage_question']
 
 # %% ../nbs/18_panel.ipynb #4b473260
 def stage_place(kind:str, # 'forward', 'loss', 'backward' or 'update'
@@ -39,7 +40,7 @@ def _arrays_tex(stage, arrays):
         parts.append(f"{stage.symbol(k)} = {latex_matrix(a2, highlight_rows=hl)}")
     return r",\ ".join(parts)
 
-def stage_math(stage:Stage, # a stage record from `Stepper.step`
+def stage_math(stage:Stage, # a stage record from Stepper.step
                arrays:bool=False): # also every array that went in and came out?
     "The LaTeX of a stage as [caption, LaTeX] pairs: its equation, the same with the live numbers, and maybe its arrays."
     out = [["The equation", stage.equation], ["With the live numbers", stage.numbers]]
@@ -49,21 +50,29 @@ def stage_math(stage:Stage, # a stage record from `Stepper.step`
     return out
 
 # %% ../nbs/18_panel.ipynb #b5b4eb59
+EQUATION_BOX = ("overflow-x:auto;overflow-y:hidden;max-width:100%;padding-bottom:2px;"   # CSS of the box around each equation:
+                "scrollbar-width:thin;scrollbar-color:#999 transparent")                 # a scroll bar that shows
+
+def _equation(caption, tex):
+    "A caption and its display equations, each line of a `gathered` block in a box of its own (see `EQUATION_BOX`)."
+    return "\n".join([f"<div class='annbook-caption' style='margin:.4em 0 0;color:#555'>{html.escape(caption)}:</div>"]
+                     + [f"<div class='annbook-equation' style='{EQUATION_BOX}'>$$ {line} $$</div>" for line in gathered_lines(tex)])
+
 def stage_html(st:Stepper # the stepper whose last stage to show
               ) -> str:
     "HTML (with $$ math) describing the stepper's last stage, or what comes next at the start."
     s, nxt = st.last, next_place(st)
     if s is None:
-        where = "Ready." if st.steps == 0 else f"At the start of iteration {st.iteration}."
+        where = "Ready." if st.steps == 0 else f"At the start of iteration {st.iteration + 1}."
         return (f"<p><b>{where}</b> Press <i>Next stage</i>: the next stage is the {nxt} "
                 f"(the numbers shown are those of row {st.row}).</p>")
-    out = [f"<p><b>{html.escape(s.title)}</b> — {html.escape(s.summary)}</p>"]
-    out += [f"<p>{html.escape(c)}:</p>\n$$ {tex} $$" for c, tex in stage_math(s, arrays=True)]
-    out.append(f"<p style='color:#666'>Next: {nxt}.</p>")
+    out = [f"<div class='annbook-stage-title'><b>{html.escape(s.title)}</b> — {html.escape(s.summary)}</div>"]
+    out += [_equation(c, tex) for c, tex in stage_math(s, arrays=True)]
+    out.append(f"<p style='color:#666;margin:.4em 0 0'>Next: {nxt}.</p>")
     return "\n".join(out)
 
 # %% ../nbs/18_panel.ipynb #05320083
-def stage_label(stage:Stage, # a stage record from `Stepper.step`
+def stage_label(stage:Stage, # a stage record from Stepper.step
                 k:int, # its position in the recording, 1..n
                 n:int, # stages in the recording
                 iteration:bool=False): # add the (1-based) iteration?
@@ -71,6 +80,25 @@ def stage_label(stage:Stage, # a stage record from `Stepper.step`
     part = stage.title.split(" · ")[-1]
     out = f"Stage {k} of {n} · {stage_place(stage.kind, stage.net_layer)} ({part})"
     return out + (f" · iteration {stage.iteration + 1}" if iteration else "")
+
+# %% ../nbs/18_panel.ipynb #5e1f0a02
+def stage_position(st:Stepper # a stepper
+                  ) -> tuple:
+    "(iteration, stage) of what the stepper shows, both from 1: the last stage done, or (the coming iteration, 0) before its first stage."
+    s = st.last
+    return (st.iteration + 1, 0) if s is None else (s.iteration + 1, s.index + 1)
+
+# %% ../nbs/18_panel.ipynb #5e1f0a05
+def saturation(st:Stepper, # a stepper: its model and its data
+               below:float=0.01): # a slope under this counts as saturated
+    "For each sigmoid and tanh layer of the model: (network layer, activation, share of its slopes on the data under `below`)."
+    m, a, out = st.model.copy(), st.X, []
+    for i, layer in enumerate(m.layers):
+        a = layer.forward(a)
+        if getattr(layer, "name", None) in ("sigmoid", "tanh") and not layer.params:
+            layer.backward(np.ones_like(a))
+            out.append((st.net_layer[i], layer.name, float(np.mean(np.abs(layer.slope) < below))))
+    return out
 
 # %% ../nbs/18_panel.ipynb #9a9e0011
 @dataclass
@@ -83,7 +111,7 @@ class Question:
     equation: str     # the stage's equation (LaTeX)
     given: str        # LaTeX of the arrays that went into the stage (the chosen row in red)
     worked: str       # the stage's equation with the live numbers: the worked substitution
-    name: str = ""    # which of the stage's `arrays_out()` it comes from
+    name: str = ""    # which of the stage's arrays_out() it comes from
     index: tuple = () # and where in that array
 
     def check(self, guess) -> bool:
@@ -131,7 +159,7 @@ def _asked(stage):
         return "grad_W" if "grad_W" in grads else (grads[0] if grads and "grad_x" not in out else "grad_x")
     return "out"
 
-def stage_question(stage:Stage # a stage record from `Stepper.step`
+def stage_question(stage:Stage # a stage record from Stepper.step
                   ) -> Question:
     "A question about one number of `stage`'s result, for the chosen row (see `Question`)."
     name = _asked(stage)

@@ -89,7 +89,7 @@ PICTURES = ("network", "data", "curves")
 def record(st:Stepper, # the stepper to run; it is advanced in place
            stages:int, # stages to record
            jump:int=0, # then run this many more iterations for a last frame (0: no last frame)
-           pictures=PICTURES, # names of `StepperPictures` figures to record
+           pictures=PICTURES, # names of StepperPictures figures to record
            dpi:int=72): # resolution of the pictures
     "Run `st` through `stages` stages (and `jump` iterations); return (frames, image data URIs, stage records, note)."
     pics = StepperPictures(st, dpi=dpi) if pictures else None
@@ -322,7 +322,7 @@ def _json_for_script(obj):
     "JSON that is safe inside a <script> element (no '<' at all)."
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
 
-def player_html(frames:list, # frames as made by `record`
+def player_html(frames:list, # frames as made by record
                 images:list, # the data URIs the frames point to
                 speed:float=1, # play speed, stages per second
                 heading:str|None=None, # a line of text above the controls
@@ -369,7 +369,7 @@ def player_html(frames:list, # frames as made by `record`
 # %% ../nbs/20_player.ipynb #ce9775b6
 class Player:
     "A step-through player for static pages: a recording of a `Stepper`'s stages, shown with HTML and JavaScript."
-    def __init__(self, stepper="xor", # a `Stepper` (advanced in place), a built-in problem (see `DATASETS`) or your (X, y)
+    def __init__(self, stepper="xor", # a Stepper (advanced in place), a built-in problem (see DATASETS) or your (X, y)
                  stages:int|None=None, # stages to record; None: to the end of the current iteration
                  jump:int=0, # then run this many more iterations and add a frame for the result (0: none)
                  pictures=PICTURES, # which pictures to show: some of 'network', 'data', 'curves'
@@ -379,7 +379,7 @@ class Player:
                  max_stages:int=40, # refuse to record more stages than this (page weight)
                  bits:int=4, # parity: number of input bits, 2 to 8 (with stepper='parity')
                  seed:int=0, # seed of the initial weights (for a new stepper)
-                 **settings): # more settings of `make_stepper` for a new stepper: model, loss, optimizer, lr, hidden, activation, ...
+                 **settings): # more settings of make_stepper for a new stepper: model, loss, optimizer, lr, hidden, activation, ...
         if isinstance(stepper, str) or isinstance(stepper, (tuple, list)):
             stepper, _ = make_stepper(stepper, bits, seed=seed, **settings)
         elif settings: raise TypeError(f"settings {sorted(settings)} only apply when the player makes its own stepper, not to a Stepper")
@@ -419,10 +419,11 @@ class Player:
                 f"{self.labels[0]!r} … {self.labels[-1]!r})")
 
 # %% ../nbs/20_player.ipynb #79cf2e99
-def player(dataset="xor", # a built-in problem (see `DATASETS`), your (X, y), or a `Stepper` (advanced in place)
+def player(dataset="xor", # a built-in problem (see DATASETS), your (X, y), or a Stepper (advanced in place)
            stages:int|None=None, # stages to record; None: to the end of the current iteration
-           **kwargs) -> Player: # `Player` settings (jump, pictures, dpi, speed, heading, max_stages) and `make_stepper`'s (model, loss, optimizer, lr, bits, seed, ...)
-    "A kernel-free step-through player of `stages` stages: the same arguments as `step_through`, or a `Stepper`."
+           **kwargs # Player settings (jump, pictures, dpi, speed, heading, max_stages) and make_stepper's (model, loss, optimizer, lr, bits, seed, ...)
+          ) -> Player:
+    "A kernel-free step-through player of `stages` stages: the same arguments as `step_through`, or a `Stepper`. Other keyword arguments are settings of `Player` (jump, pictures, dpi, speed, heading, max_stages) and of `make_stepper` (model, loss, optimizer, lr, bits, seed, ...)."
     return Player(dataset, stages, **kwargs)
 
 # %% ../nbs/20_player.ipynb #14a58b6e

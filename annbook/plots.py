@@ -14,17 +14,18 @@ from matplotlib.colors import ListedColormap, Normalize, to_rgba
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
-from matplotlib.ticker import NullFormatter
+from matplotlib.ticker import MaxNLocator, NullFormatter
 from matplotlib import colormaps
 from .presets import task_of
 from .stepping import Stepper
 from .tex import shown_indices
 
 # %% auto #0
-__all__ = ['POS', 'NEG', 'GREY', 'RIGHT', 'WRONG', 'HIGHLIGHT', 'VALUE_CMAP', 'PROBA_CMAP', 'probabilities', 'weight_layers',
-           'classes', 'score', 'params_key', 'NetworkView', 'network_state', 'DecisionBoundaryView', 'TruthTableView',
-           'RowTableView', 'CurveView', 'PredTrueView', 'LossView', 'GradNormView', 'render_png', 'png_bytes',
-           'data_view', 'StepperPictures']
+__all__ = ['POS', 'NEG', 'GREY', 'RIGHT', 'WRONG', 'HIGHLIGHT', 'VALUE_CMAP', 'PROBA_CMAP', 'MIN_TEXT_PX', 'RING_PX',
+           'probabilities', 'weight_layers', 'classes', 'score', 'params_key', 'picture_scale', 'px', 'pt', 'text_box',
+           'set_size_px', 'axes_rect', 'network_layout', 'NetworkView', 'network_state', 'DecisionBoundaryView',
+           'TruthTableView', 'RowTableView', 'CurveView', 'PredTrueView', 'IterationLocator', 'LossView',
+           'GradNormView', 'render_png', 'png_bytes', 'data_view', 'StepperPictures']
 
 # %% ../nbs/17_plots.ipynb #9c52de8a
 POS, NEG, GREY = "#1f77b4", "#ff7f0e", "#d9d9d9"
@@ -62,24 +63,128 @@ def params_key(st:Stepper) -> bytes:
     for p in st.model.parameters(): h.update(p.tobytes())
     return h.digest()
 
+# %% ../nbs/17_plots.ipynb #5e1d0c02
+MIN_TEXT_PX = 10   # no text in a picture is less tall than this, in pixels
+
+def picture_scale(dpi:float) -> float:
+    "How much bigger than at 80 dpi a picture is drawn at `dpi`: dpi/80, but never so small that 11 px text would be under `MIN_TEXT_PX`."
+    return max(dpi / 80, MIN_TEXT_PX / 11)
+
+# %% ../nbs/17_plots.ipynb #5e1d0c03
+def px(fig, # the figure drawn in
+       v:float # a length in pixels of the picture at 80 dpi
+      ) -> float:
+    "`v` in pixels of `fig`, at its dpi."
+    return v * picture_scale(fig.dpi)
+
+# %% ../nbs/17_plots.ipynb #5e1d0c04
+def pt(fig, # the figure drawn in
+       v:float # a length in pixels of the picture at 80 dpi
+      ) -> float:
+    "`v` in points of `fig`: the unit of font sizes, line widths and marker sizes (72 to the inch)."
+    return px(fig, v) * 72 / fig.dpi
+
+# %% ../nbs/17_plots.ipynb #5e1d0c07
+_RULERS, _BOXES = {}, {}   # dpi -> (figure, renderer) to measure in; (text, size, dpi, options) -> (width, height)
+
+def text_box(s:str, # the text: lines separated by \n, maths between $...$
+             size:float, # font size in points
+             dpi:float, # resolution of the figure it will be drawn in
+             **kw # other Text properties that change its size, e.g. weight="bold"
+            ) -> tuple:
+    "Width and height in pixels of the box of text `s` (drawn with the Text properties `kw`, e.g. weight='bold'), as `Text.get_window_extent` will give them once drawn with Agg."
+    key = (s, float(size), float(dpi), tuple(sorted(kw.items())))
+    if key not in _BOXES:
+        if dpi not in _RULERS:
+            fig = Figure(figsize=(1, 1), dpi=dpi); _RULERS[dpi] = (fig, FigureCanvasAgg(fig).get_renderer())   # a box does not depend on the size
+        fig, r = _RULERS[dpi]
+        t = fig.text(0, 0, s, fontsize=size, **kw)
+        bb = t.get_window_extent(r); t.remove()
+        _BOXES[key] = (bb.width, bb.height)
+    return _BOXES[key]
+
+# %% ../nbs/17_plots.ipynb #5e1d0c09
+def set_size_px(fig, # the figure to resize
+                w:float, # width in pixels
+                h:float # height in pixels
+               ) -> tuple:
+    "Make `fig` `w`×`h` pixels, rounded up to whole pixels; the size it gets."
+    w, h = int(np.ceil(w - 1e-6)), int(np.ceil(h - 1e-6))
+    fig.set_size_inches((w + 0.01) / fig.dpi, (h + 0.01) / fig.dpi)   # a hair more, so that int(inches * dpi) is w
+    return w, h
+
+# %% ../nbs/17_plots.ipynb #5e1d0c10
+def axes_rect(fig, # the figure, already at its size
+              left:float, # margin on the left, in pixels at 80 dpi
+              bottom:float, # margin below, in pixels at 80 dpi
+              right:float, # margin on the right, in pixels at 80 dpi
+              top:float # margin above, in pixels at 80 dpi
+             ) -> tuple:
+    "The position (fractions of `fig`) of an Axes with these margins around it."
+    W, H = fig.bbox.width, fig.bbox.height
+    l, b, r, t = (px(fig, v) for v in (left, bottom, right, top))
+    return (l / W, b / H, 1 - (l + r) / W, 1 - (b + t) / H)
+
+# %% ../nbs/17_plots.ipynb #5e1d0c13
+RING_PX = (1.0, 1.5, 3.0)   # a node's ring, pixels at 80 dpi: without δ; with δ, from 1.5 to 1.5 + 3.0 by the size of δ
+
+# %% ../nbs/17_plots.ipynb #5e1d0c14
+def network_layout(fig, # the figure the network is drawn in: its dpi sets the sizes
+                   sizes:list, # how many nodes are drawn in each column
+                   names:list, # each column's name, drawn above it
+                   more:bool=False, # leave a line under the columns for '… n more'?
+                   title:bool=False, # leave a line above for a title?
+                   max_size:tuple=(440, 400) # the largest picture, pixels at 80 dpi
+                  ) -> dict:
+    "Where the parts of the network picture go, in pixels of `fig` (y up): node centres and diameters, the columns with room for values, the texts' anchors and the picture's size."
+    P, f, dpi = (lambda v: px(fig, v)), pt(fig, 11), fig.dpi
+    pad, ring, gap = P(4), P(RING_PX[1] + RING_PX[2]), P(3)
+    lw, lh = text_box("-0.00", f, dpi)                   # the widest value a node shows (see `_node_text`)
+    inner = np.hypot(lw, lh) + P(2)                      # inside the ring: the value's box, corners and all
+    o_label = inner + 2 * ring                           # the whole node, its widest ring included
+    boxes = [text_box(n, f, dpi) for n in names]
+    top = pad + (text_box("row", pt(fig, 12), dpi)[1] + P(4) if title else 0) + max(h for _, h in boxes) + P(6)
+    bottom = pad + (text_box("… 1 more", f, dpi)[1] + P(4) if more else 0)
+    need = max(n * o_label + (n - 1) * P(8) for n in sizes)        # every value written, nodes 8 px apart
+    A = float(np.clip(need, P(140), P(max_size[1]) - top - bottom))   # the height the nodes take
+    outer = [max(min(o_label, (A - (n - 1) * gap) / n), ring + P(4)) for n in sizes]
+    pitch = [min(o + P(30), (A - o) / (n - 1)) if n > 1 else 0.0 for o, n in zip(outer, sizes)]
+    half = [max(w / 2, o / 2) for (w, _), o in zip(boxes, outer)]
+    loss_x = outer[-1] / 2 + P(6)                        # the loss, right of the output column
+    right = max(boxes[-1][0] / 2, loss_x + text_box("L = 8.888e-88", f, dpi)[0]) + pad
+    L, x0 = len(sizes) - 1, pad + half[0]
+    apart = max([half[c] + half[c + 1] + P(12) for c in range(L)], default=0.0)   # no closer than the names allow
+    step = max(min(P(120), (P(max_size[0]) - x0 - right) / max(L, 1)), apart)
+    xs = x0 + step * np.arange(L + 1)
+    mid = bottom + A / 2
+    pos = [np.column_stack([np.full(n, x), mid + ((n - 1) / 2 - np.arange(n)) * p]) for x, n, p in zip(xs, sizes, pitch)]
+    W, H = xs[-1] + right, top + A + bottom
+    return dict(pos=pos, x=xs, step=step, diameter=[o - ring for o in outer], labelled=[o >= o_label - 1e-9 for o in outer],
+                nodes=(bottom, bottom + A), names_y=bottom + A + P(6), more_y=bottom - P(4), title_xy=(pad, H - pad),
+                loss_xy=(xs[-1] + loss_x, mid), size=(W, H))
+
 # %% ../nbs/17_plots.ipynb #9dd00f0c
 class NetworkView:
     "The network as nodes and edges, coloured by the current stage; `update()` redraws in place."
     def __init__(self, st:Stepper, # the stepper to draw
-                 ax, # a matplotlib Axes
-                 labels:bool|None=None, # write the values in the nodes? (default: when no column has more than 8 nodes)
+                 ax, # a matplotlib Axes: its data coordinates become pixels (fill a figure of the view's size with it)
+                 labels:bool|None=None, # write the values in the nodes? (None or True: in the columns where they fit)
                  title:bool=True, # show the row and stage above the network?
-                 max_units:int=16): # draw at most this many units a layer (the first ones and the last), and say how many more
+                 max_units:int=16, # draw at most this many units a layer (the first ones and the last), and say how many more
+                 max_size:tuple=(440, 400)): # the largest picture, pixels at 80 dpi
         self.st, self.ax, self.relayout = st, ax, False
+        fig = self.fig = ax.figure
         self.dense = weight_layers(st)
         full = [self.dense[0].params["W"].shape[0]] + [l.params["W"].shape[1] for l in self.dense]
         self.shown = [shown_indices(n, max_units) for n in full]   # the units drawn, in each column
         sizes = [len(i) for i in self.shown]
-        self.full, self.sizes, L, big = full, sizes, len(self.dense), max(sizes)
-        gap = min(0.9, 2.0 / max(big - 1, 1))
-        self.pos = [np.column_stack([np.full(n, float(c)), -(np.arange(n) - (n - 1) / 2) * gap]) for c, n in enumerate(sizes)]
-        self.start = np.cumsum([0] + sizes)
-        top = max(p[:, 1].max() for p in self.pos)
+        self.full, self.sizes, L = full, sizes, len(self.dense)
+        acts = _activation_after(st)
+        names = ["inputs x"] + [f"layer {l}\n{acts[l-1]}" for l in range(1, L + 1)]
+        names[-1] = f"output\n{acts[-1]}"
+        more = any(n > len(sh) for n, sh in zip(full, self.shown))
+        lay = self.layout = network_layout(fig, sizes, names, more, title, max_size)
+        self.pos, self.size, f = lay["pos"], lay["size"], pt(fig, 11)
         self.edges = []
         for l in range(1, L + 1):
             a, b = self.pos[l - 1], self.pos[l]
@@ -87,22 +192,20 @@ class NetworkView:
             lc = LineCollection(segs, zorder=1, capstyle="round")
             ax.add_collection(lc); self.edges.append(lc)
         allpos = np.vstack(self.pos)
-        size = float(np.clip(3000 / big, 60, 1000))
-        self.nodes = ax.scatter(allpos[:, 0], allpos[:, 1], s=size, c=GREY, edgecolors="k", linewidths=0.8, zorder=3)
-        if labels is None: labels = big <= 8
-        self.labels = [ax.text(x, y, "", ha="center", va="center", fontsize=8, zorder=4) for x, y in allpos] if labels else []
+        diameter = np.repeat(lay["diameter"], sizes) * 72 / fig.dpi
+        self.nodes = ax.scatter(allpos[:, 0], allpos[:, 1], s=diameter ** 2, c=GREY, edgecolors="k",
+                                linewidths=pt(fig, RING_PX[0]), zorder=3)
+        self.labelled = np.repeat(lay["labelled"], sizes) & (labels is not False)   # the nodes that show their value
+        self.labels = [ax.text(x, y, "", ha="center", va="center", fontsize=f, zorder=4) for x, y in allpos[self.labelled]]
         self.band = Rectangle((0, 0), 0, 0, color=HIGHLIGHT, alpha=0.3, zorder=0, visible=False)
         ax.add_patch(self.band)
-        acts = _activation_after(st)
-        names = ["inputs x"] + [f"layer {l}\n{acts[l-1]}" for l in range(1, L + 1)]
-        names[-1] = f"output\n{acts[-1]}"
-        for c, name in enumerate(names): ax.text(c, top + 0.45, name, ha="center", va="bottom", fontsize=8)
-        for c, (n, sh) in enumerate(zip(full, self.shown)):
-            if n > len(sh): ax.text(c, -top - 0.32, f"… {n - len(sh)} more", ha="center", va="top", fontsize=7)
-        self.loss_text = ax.text(L + 0.3, 0, "", ha="left", va="center", fontsize=8, zorder=4)
-        self.title = ax.set_title("", fontsize=9, loc="left") if title else None
+        for x, name in zip(lay["x"], names): ax.text(x, lay["names_y"], name, ha="center", va="bottom", fontsize=f)
+        for x, n, sh in zip(lay["x"], full, self.shown):
+            if n > len(sh): ax.text(x, lay["more_y"], f"… {n - len(sh)} more", ha="center", va="top", fontsize=f)
+        self.loss_text = ax.text(*lay["loss_xy"], "", ha="left", va="center", fontsize=f, zorder=4)
+        self.title = ax.text(*lay["title_xy"], "", ha="left", va="top", fontsize=pt(fig, 12)) if title else None
         self.dynamic = [*self.edges, self.nodes, *self.labels, self.band, self.loss_text] + ([self.title] if title else [])
-        ax.set_xlim(-0.5, L + 0.9); ax.set_ylim(-top - 0.4, top + 0.95)
+        ax.set_xlim(0, self.size[0]); ax.set_ylim(0, self.size[1])
         ax.set_axis_off()
         self._key = None
         self.update()
@@ -142,6 +245,18 @@ def network_state(st:Stepper) -> dict:
     loss = next((s.value for s in st.records if s.kind == "loss"), None)
     return dict(values=values, deltas=deltas, edges=edges, active=active, loss=loss, row=row)
 
+# %% ../nbs/17_plots.ipynb #5e1d0c17
+def _node_text(v:float) -> str:
+    "`v` in at most five characters (the widest as wide as -0.00): 0.50, -0.12, 12.3, -123, 4e3; '' for NaN (not computed yet)."
+    if np.isnan(v): return ""
+    if not np.isfinite(v): return "inf" if v > 0 else "-inf"
+    a = abs(v)
+    if a < 9.995: return f"{v:.2f}"
+    if a < 99.95: return f"{v:.1f}"
+    if a < 999.5: return f"{v:.0f}"
+    m, e = f"{v:.0e}".split("e")
+    return f"{m}e{int(e)}"
+
 # %% ../nbs/17_plots.ipynb #f600b010
 def _network_update(self) -> bool:
     "Redraw from the stepper's current state; return True if anything changed."
@@ -155,12 +270,12 @@ def _network_update(self) -> bool:
     face[np.isnan(vals)] = to_rgba(GREY)
     self.nodes.set_facecolors(face)
     d = np.concatenate([v[sh] for v, sh in zip(s["deltas"], self.shown)]); dmax = np.nanmax(np.abs(d)) if np.isfinite(d).any() else 1.0
-    ring = np.where(np.isnan(d), 0.8, 1.2 + 3.5 * np.abs(np.nan_to_num(d)) / (dmax or 1.0))
+    ring = np.where(np.isnan(d), RING_PX[0], RING_PX[1] + RING_PX[2] * np.abs(np.nan_to_num(d)) / (dmax or 1.0))
     rc = np.array([to_rgba("k")] * len(d))
     rc[d > 0], rc[d < 0] = to_rgba(NEG), to_rgba(POS)   # δ > 0: the loss grows with z, so z will be pushed down
-    self.nodes.set_edgecolors(rc); self.nodes.set_linewidths(ring)
-    for t, v in zip(self.labels, vals):
-        t.set_text("" if np.isnan(v) else f"{v:.2f}"); t.set_color("w" if abs(v) > 0.6 else "k")
+    self.nodes.set_edgecolors(rc); self.nodes.set_linewidths(pt(self.fig, ring))
+    for t, v in zip(self.labels, vals[self.labelled]):
+        t.set_text(_node_text(v)); t.set_color("w" if abs(v) > 0.6 else "k")
     wmax = max(float(np.abs(a).max()) for kind, a in s["edges"] if kind == "weights") or 1.0
     for l, (lc, (kind, a)) in enumerate(zip(self.edges, s["edges"]), start=1):
         flat = a[np.ix_(self.shown[l - 1], self.shown[l])].ravel()
@@ -168,14 +283,15 @@ def _network_update(self) -> bool:
         col = np.where(flat[:, None] >= 0, _POS, _NEG)
         on = s["active"] in (None, "all") or s["active"] == l
         col[:, 3] = 0.85 if on else 0.2
-        lc.set_color(col); lc.set_linewidths(0.3 + 3.7 * np.abs(flat) / m)
+        lc.set_color(col); lc.set_linewidths(pt(self.fig, 0.4 + 4.1 * np.abs(flat) / m))
         lc.set_linestyle("--" if kind == "step" else "-")
     act = s["active"]
     if act is None: self.band.set_visible(False)
     else:
-        x0, x1 = (-0.35, len(self.sizes) - 0.65) if act == "all" else (act - 0.35, act + 0.35)
-        ys = np.vstack(self.pos)[:, 1]
-        self.band.set_bounds(x0, ys.min() - 0.3, x1 - x0, ys.max() - ys.min() + 0.6); self.band.set_visible(True)
+        xs, w = self.layout["x"], 0.35 * self.layout["step"]
+        x0, x1 = (xs[0] - w, xs[-1] + w) if act == "all" else (xs[act] - w, xs[act] + w)
+        y0, y1 = self.layout["nodes"]; m = px(self.fig, 3)
+        self.band.set_bounds(x0, y0 - m, x1 - x0, y1 - y0 + 2 * m); self.band.set_visible(True)
     self.loss_text.set_text("" if s["loss"] is None else f"L = {s['loss']:.4g}")
     if self.title is not None:
         self.title.set_text(f"row {s['row']} · " + ("start" if st.last is None else f"stage {st.steps}: {st.last.title}"))
@@ -200,6 +316,20 @@ class _DataView:
     def _weights_changed(self, st): raise NotImplementedError
     def _row_changed(self, st): raise NotImplementedError
 
+# %% ../nbs/17_plots.ipynb #5e1d0c28
+def _axes_style(ax):
+    "Ticks, tick labels and spines sized in pixels, like the rest of the pictures."
+    fig = ax.figure
+    ax.tick_params(labelsize=pt(fig, 11), length=pt(fig, 4), width=pt(fig, 0.9), pad=pt(fig, 3))
+    for sp in ax.spines.values(): sp.set_linewidth(pt(fig, 0.9))
+
+# %% ../nbs/17_plots.ipynb #5e1d0c29
+def _labels(ax, x:str, y:str, title:str=""):
+    "Axis labels and a title at 12 px; the title's Text."
+    fig = ax.figure
+    ax.set_xlabel(x, fontsize=pt(fig, 12), labelpad=pt(fig, 2)); ax.set_ylabel(y, fontsize=pt(fig, 12), labelpad=pt(fig, 2))
+    return ax.set_title(title, fontsize=pt(fig, 12), pad=pt(fig, 5))
+
 # %% ../nbs/17_plots.ipynb #1cc25371
 class DecisionBoundaryView(_DataView):
     "The model's probability over the plane with the data points; for data with 2 inputs."
@@ -220,13 +350,15 @@ class DecisionBoundaryView(_DataView):
                              vmin=lim[0], vmax=lim[1], aspect="auto", zorder=0, alpha=1.0 if self.k <= 2 else 0.45,
                              interpolation="bilinear" if self.k <= 2 else "nearest")
         self.target = classes(st.y)
+        fig = ax.figure
         self.points = ax.scatter(*st.X.T, c=self.target, cmap=cmap, vmin=lim[0] if self.k > 2 else 0,
                                  vmax=lim[1] if self.k > 2 else max(1, self.target.max()), edgecolors="k",
-                                 s=90 if len(st.X) <= 16 else 28, zorder=3)
-        self.wrong = ax.scatter(np.empty(0), np.empty(0), marker="x", c="w", s=45, linewidths=2, zorder=4)
-        self.ring = ax.scatter(np.empty(0), np.empty(0), s=330, facecolors="none", edgecolors=HIGHLIGHT, linewidths=3, zorder=2)
-        self.contour, self.title = None, ax.set_title("", fontsize=9)
-        ax.set_xlabel("$x_1$"); ax.set_ylabel("$x_2$")
+                                 linewidths=pt(fig, 1), s=pt(fig, 10.5 if len(st.X) <= 16 else 6) ** 2, zorder=3)
+        self.wrong = ax.scatter(np.empty(0), np.empty(0), marker="x", c="w", s=pt(fig, 7.5) ** 2, linewidths=pt(fig, 2.2), zorder=4)
+        self.ring = ax.scatter(np.empty(0), np.empty(0), s=pt(fig, 20) ** 2, facecolors="none", edgecolors=HIGHLIGHT,
+                               linewidths=pt(fig, 3.3), zorder=2)
+        _axes_style(ax)
+        self.contour, self.title = None, _labels(ax, "$x_1$", "$x_2$")
         self.update()
 
     @property
@@ -242,7 +374,8 @@ class DecisionBoundaryView(_DataView):
         self.img.set_data(img.reshape(self.shape))
         if self.contour is not None: self.contour.remove(); self.contour = None
         if p.shape[1] == 1 and img.min() < 0.5 < img.max():
-            self.contour = self.ax.contour(self.gx, self.gy, img.reshape(self.shape), levels=[0.5], colors="k", linewidths=1)
+            self.contour = self.ax.contour(self.gx, self.gy, img.reshape(self.shape), levels=[0.5], colors="k",
+                                           linewidths=pt(self.ax.figure, 1.1))
         self.pred = classes(probabilities(st, st.X))
         wrong = self.pred != self.target
         self.wrong.set_offsets(st.X[wrong] if wrong.any() else np.empty((0, 2)))
@@ -254,86 +387,148 @@ class DecisionBoundaryView(_DataView):
 
 # %% ../nbs/17_plots.ipynb #aafa3e51
 class TruthTableView(_DataView):
-    "The truth table with the model's prediction and right/wrong for each row."
-    def __init__(self, st:Stepper, # the stepper to draw
-                 ax, # a matplotlib Axes
-                 max_text_rows:int=16): # write numbers in the cells up to this many rows
-        self.st, self.ax, self.relayout = st, ax, False
+    "The truth table, or a window of its rows around the chosen one: bits, target, prediction and right or wrong."
+    def __init__(self, st:Stepper, # the stepper to draw (inputs 0/1, two classes)
+                 ax, # a matplotlib Axes: its data coordinates become pixels (fill a figure of the view's size with it)
+                 max_rows:int=16): # rows shown at once; a bigger table shows a window around the chosen row
+        self.st, self.ax, self.relayout, self.first = st, ax, False, None
+        fig = ax.figure; P, f, dpi = (lambda v: px(fig, v)), pt(fig, 11), fig.dpi
         n, b = st.X.shape
-        self.n, self.b, self.text = n, b, n <= max_text_rows
+        self.n, self.b, self.rows = n, b, min(n, max_rows)
         self.target = classes(st.y)
-        static = np.ones((n, b + 1, 4))
-        static[:, :b] = np.where(st.X[..., None] > 0.5, to_rgba("#555555"), to_rgba("white"))
-        static[:, b] = np.where(self.target[:, None] > 0, to_rgba("#555555"), to_rgba("white"))
-        aspect = "equal" if self.text else "auto"
-        ax.imshow(static, aspect=aspect, interpolation="nearest", extent=(-0.5, b + 0.5, n - 0.5, -0.5))
-        self.rgba = np.ones((n, 2, 4))   # the prediction and right/wrong columns change
-        self.img = ax.imshow(self.rgba, aspect=aspect, interpolation="nearest", extent=(b + 0.5, b + 2.5, n - 0.5, -0.5))
-        ax.set_xlim(-0.5, b + 2.5); ax.set_ylim(n - 0.5, -0.5)
-        self.cells = {}
-        if self.text:
-            for i in range(n):
-                for j in range(b + 1):
-                    v = st.X[i, j] if j < b else self.target[i]
-                    ax.text(j, i, f"{v:g}", ha="center", va="center", fontsize=7, color="white" if v > 0.5 else "k")
-                self.cells[i] = (ax.text(b + 1, i, "", ha="center", va="center", fontsize=7),
-                                 ax.text(b + 2, i, "", ha="center", va="center", fontsize=8))
-        self.frame = Rectangle((-0.5, -0.5), b + 3, 1, fill=False, edgecolor=HIGHLIGHT, linewidth=2.5, zorder=5)
+        heads = ["row"] + [f"$x_{{{j + 1}}}$" for j in range(b)] + ["$y$", r"$\hat y$", "ok"]
+        widest = [str(n - 1)] + ["0"] * (b + 1) + ["0.00", "✓"]
+        w = [max(text_box(h, f, dpi)[0], text_box(v, f, dpi)[0]) + P(7) for h, v in zip(heads, widest)]
+        w[1:b + 2] = [max(w[1:b + 2])] * (b + 1)                # the bits and the target: one width, one image
+        rh, hh = text_box("0", f, dpi)[1] + P(4), max(text_box(h, f, dpi)[1] for h in heads) + P(4)
+        tw, th = text_box(self._title_text(n - self.rows, n), pt(fig, 12), dpi)   # the widest title
+        pad, width = P(4), sum(w)
+        W = max(width, tw) + 2 * pad
+        e = (W - width) / 2 + np.cumsum([0] + w)                # the columns' edges
+        self.x, top = (e[:-1] + e[1:]) / 2, pad + th + P(4) + hh  # their centres; the top of the rows (y grows down)
+        self.y, self.row_height = top + (np.arange(self.rows) + 0.5) * rh, rh
+        self.size = (W, top + self.rows * rh + pad)
+        bottom = top + self.rows * rh
+        image = lambda c0, c1: ax.imshow(np.ones((self.rows, c1 - c0, 4)), extent=(e[c0], e[c1], bottom, top), aspect="auto",
+                                         interpolation="nearest", zorder=0)
+        self.bits, self.pred_img, self.ok_img = image(1, b + 2), image(b + 2, b + 3), image(b + 3, b + 4)
+        for x, h in zip(self.x, heads): ax.text(x, top - hh / 2, h, ha="center", va="center", fontsize=f)
+        self.cells = [[ax.text(x, y, "", ha="center", va="center", fontsize=f) for x in self.x] for y in self.y]
+        self.frame = Rectangle((e[0], top), width, rh, fill=False, edgecolor=HIGHLIGHT, linewidth=pt(fig, 2.5), zorder=5)
         ax.add_patch(self.frame)
-        ax.set_xticks(range(b + 3), [f"$x_{{{j+1}}}$" for j in range(b)] + ["$y$", r"$\hat y$", "ok"], fontsize=7)
-        ax.set_yticks(range(n) if self.text else [], [str(i) for i in range(n)] if self.text else [], fontsize=7)
-        self.title = ax.set_title("", fontsize=9)
+        self.title = ax.text(W / 2, pad, "", ha="center", va="top", fontsize=pt(fig, 12))
+        ax.set_xlim(0, self.size[0]); ax.set_ylim(self.size[1], 0); ax.set_axis_off()
         self.update()
+
+    def _title_text(self, first:int, right:int) -> str:
+        "The title: how many rows are right, and which rows are shown if not all."
+        if self.rows == self.n: return f"truth table · {right}/{self.n} right"
+        return f"rows {first}–{first + self.rows - 1} of {self.n} · {right}/{self.n} right"
 
     @property
     def dynamic(self) -> list:
-        "The artists `update` changes."
-        return [self.img, *(t for pair in self.cells.values() for t in pair), self.frame, self.title]
+        "The artists `update` changes (the rest changes only when the window moves)."
+        return [self.pred_img, self.ok_img, *(t for row in self.cells for t in row[-2:]), self.frame, self.title]
 
     def _weights_changed(self, st):
-        "Recompute the predictions, the right/wrong column and the title."
+        "Recompute the predictions and whether each is right."
         p = probabilities(st, st.X)
         self.proba = p[:, 0] if p.shape[1] == 1 else p.max(axis=1)
         self.pred = classes(p)
-        right = self.pred == self.target
-        self.rgba[:, 0] = PROBA_CMAP(np.clip(self.proba, 0, 1)) if p.shape[1] == 1 else to_rgba(GREY)
-        self.rgba[:, 1] = np.where(right[:, None], to_rgba(RIGHT, 0.55), to_rgba(WRONG, 0.55))
-        self.img.set_data(self.rgba)
-        for i, (tp, tr) in self.cells.items():
-            tp.set_text(f"{self.proba[i]:.2f}"); tr.set_text("✓" if right[i] else "✗")
-        self.title.set_text(f"truth table · {int(right.sum())}/{self.n} right")
+        self.right = self.pred == self.target
+        self.colour = PROBA_CMAP(np.clip(self.proba, 0, 1)) if p.shape[1] == 1 else np.tile(to_rgba(GREY), (self.n, 1))
 
-    def _row_changed(self, st):
-        "Move the frame to the chosen row."
-        self.frame.set_y(st.row - 0.5)
+# %% ../nbs/17_plots.ipynb #5e1d0c21
+def _truth_window(self, st, first:int):
+    "Show rows `first`, `first` + 1, ...: their numbers, bits and targets (these are drawn in the background)."
+    rows = np.arange(first, first + self.rows)
+    ones = np.column_stack([st.X[rows] > 0.5, self.target[rows] > 0])
+    rgba = np.ones((self.rows, self.b + 1, 4)); rgba[ones] = to_rgba("#555555")
+    self.bits.set_data(rgba)
+    for cells, i, bits in zip(self.cells, rows, ones):
+        cells[0].set_text(str(i))
+        for t, v in zip(cells[1:-2], bits): t.set_text(str(int(v))); t.set_color("w" if v else "k")
+    self.first, self.relayout = first, True
+
+TruthTableView._window = _truth_window
+
+# %% ../nbs/17_plots.ipynb #5e1d0c22
+def _truth_row_changed(self, st):
+    "Keep the chosen row in the middle of the window (as near as the table's ends allow), write the predictions, frame the row."
+    first = int(np.clip(st.row - self.rows // 2, 0, self.n - self.rows))
+    if first != self.first: self._window(st, first)
+    rows = slice(first, first + self.rows)
+    self.pred_img.set_data(self.colour[rows, None, :])
+    self.ok_img.set_data(np.where(self.right[rows, None, None], to_rgba(RIGHT, 0.35), to_rgba(WRONG, 0.35)))
+    for cells, p, ok in zip(self.cells, self.proba[rows], self.right[rows]):
+        cells[-2].set_text(f"{p:.2f}"); cells[-2].set_color("w" if abs(p - 0.5) > 0.3 else "k")
+        cells[-1].set_text("✓" if ok else "✗"); cells[-1].set_color("k")
+    self.frame.set_y(self.y[st.row - first] - self.row_height / 2)
+    self.title.set_text(self._title_text(first, int(self.right.sum())))
+
+TruthTableView._row_changed = _truth_row_changed
+
+# %% ../nbs/17_plots.ipynb #5e1d0c24
+def _short(v:float, digits:int=3, sign:str="") -> str:
+    "`v` with `digits` significant digits and a short exponent: 0.0123, -1.23e5; `sign`='+' writes + too."
+    m, _, e = f"{v:{sign}.{digits}g}".partition("e")
+    return f"{m}e{int(e)}" if e else m
+
+# %% ../nbs/17_plots.ipynb #5e1d0c26
+def _widest(texts, size:float, dpi:float, **kw) -> float:
+    "The width in pixels of the widest of `texts` (measuring the longest few)."
+    longest = sorted(set(texts), key=len)[-4:]
+    return max(text_box(t, size, dpi, **kw)[0] for t in longest)
 
 # %% ../nbs/17_plots.ipynb #7ab10002
 class RowTableView(_DataView):
     "A window of rows around the chosen one: inputs, target, prediction, right or wrong (or the error, for a regression)."
     def __init__(self, st:Stepper, # the stepper to draw
-                 ax, # a matplotlib Axes
+                 ax, # a matplotlib Axes: its data coordinates become pixels (fill a figure of the view's size with it)
                  max_rows:int=12, # rows shown at once
-                 max_inputs:int=4): # input columns shown (then '…')
+                 max_inputs:int=4, # input columns shown (then '…')
+                 max_width:float=340): # the widest table, pixels at 80 dpi: fewer inputs are shown if need be
         self.st, self.ax, self.relayout = st, ax, False
+        fig = ax.figure; P, f, dpi = (lambda v: px(fig, v)), pt(fig, 11), fig.dpi
         self.kind, self.k = task_of(st.y)
         self.n, d = len(st.X), st.X.shape[1]
         self.rows = min(max_rows, self.n)
-        self.inputs = list(range(min(d, max_inputs)))
-        head = ["row"] + [f"$x_{{{j + 1}}}$" for j in self.inputs] + (["…"] if d > max_inputs else []) + ["$y$"]
-        if self.kind == "regression": head += [r"$\hat y$", "error"]
-        elif self.kind == "binary": head += [r"$p(1)$", "ok"]
-        elif self.k <= 4: head += [f"$p_{c}$" for c in range(self.k)] + ["ok"]
-        else: head += [r"$\hat y$", "$p$", "ok"]
-        self.cols = len(head)
-        ax.set_xlim(-0.5, self.cols - 0.5); ax.set_ylim(self.rows + 0.5, -1.5); ax.set_axis_off()
-        for c, h in enumerate(head): ax.text(c, -1, h, ha="center", va="center", fontsize=8, weight="bold")
-        self.cells = [[ax.text(c, r, "", ha="center", va="center", fontsize=8) for c in range(self.cols)] for r in range(self.rows)]
-        self.frame = Rectangle((-0.5, -0.5), self.cols, 1, fill=False, edgecolor=HIGHLIGHT, linewidth=2.5, zorder=5)
-        ax.add_patch(self.frame)
-        self.title = ax.set_title("", fontsize=9)
-        self.width = 0.42 * self.cols + 0.2   # inches that keep the columns apart at fontsize 8
         self.target = classes(st.y) if self.kind != "regression" else np.asarray(st.y, dtype=float)[:, 0]
+        y = [_short(v) for v in self.target] if self.kind == "regression" else [str(int(v)) for v in self.target]
+        if self.kind == "regression": tail = [(r"$\hat y$", ["-8.88e-8"]), ("error", ["+8.8e-8"])]
+        elif self.kind == "binary": tail = [(r"$p(1)$", ["0.00"]), ("ok", ["✓"])]
+        elif self.k <= 4: tail = [(f"$p_{c}$", ["0.00"]) for c in range(self.k)] + [("ok", ["✓"])]
+        else: tail = [(r"$\hat y$", [str(self.k - 1)]), ("$p$", ["0.00"]), ("ok", ["✓"])]
+        cols = [("row", [str(self.n - 1)])] + [(f"$x_{{{j + 1}}}$", [_short(v, 2) for v in st.X[:, j]]) for j in range(d)]
+        width = lambda h, texts: max(text_box(h, f, dpi, weight="bold")[0], _widest(texts, f, dpi)) + P(8)
+        w = [width(h, t) for h, t in cols]
+        fixed = [width(h, t) for h, t in [("$y$", y)] + tail]
+        m = min(d, max_inputs)    # inputs shown: as many as fit
+        while m > 1 and w[0] + sum(w[1:m + 1]) + (m < d) * width("…", ["…"]) + sum(fixed) > P(max_width) - P(8): m -= 1
+        self.inputs = list(range(m))
+        cols = cols[:m + 1] + ([("…", ["…"])] if m < d else []) + [("$y$", y)] + tail
+        w = w[:m + 1] + ([width("…", ["…"])] if m < d else []) + fixed
+        self.cols, self.width = len(cols), sum(w)
+        rh, hh = text_box("0", f, dpi)[1] + P(4), max(text_box(h, f, dpi, weight="bold")[1] for h, _ in cols) + P(4)
+        tw, th = text_box(self._title_text(self.n - self.rows, self.n if self.kind != "regression" else -8.88e-8), pt(fig, 12), dpi)
+        pad = P(4)
+        W = max(self.width, tw) + 2 * pad
+        e = (W - self.width) / 2 + np.cumsum([0] + w)
+        top = pad + th + P(4) + hh
+        self.x, self.y, self.row_height = (e[:-1] + e[1:]) / 2, top + (np.arange(self.rows) + 0.5) * rh, rh
+        self.size = (W, top + self.rows * rh + pad)
+        for x, (h, _) in zip(self.x, cols): ax.text(x, top - hh / 2, h, ha="center", va="center", fontsize=f, weight="bold")
+        self.cells = [[ax.text(x, y, "", ha="center", va="center", fontsize=f) for x in self.x] for y in self.y]
+        self.frame = Rectangle((e[0], top), self.width, rh, fill=False, edgecolor=HIGHLIGHT, linewidth=pt(fig, 2.5), zorder=5)
+        ax.add_patch(self.frame)
+        self.title = ax.text(W / 2, pad, "", ha="center", va="top", fontsize=pt(fig, 12))
+        ax.set_xlim(0, W); ax.set_ylim(self.size[1], 0); ax.set_axis_off()
         self.update()
+
+    def _title_text(self, first:int, score) -> str:
+        "The rows shown, and how many of all are right (or the mean error, for a regression)."
+        rows = f"rows {first}–{first + self.rows - 1} of {self.n}"
+        return f"{rows} · mean |error| {_short(score)}" if self.kind == "regression" else f"{rows} · {score}/{self.n} right"
 
     @property
     def dynamic(self) -> list:
@@ -352,9 +547,9 @@ class RowTableView(_DataView):
         d = st.X.shape[1]
         for r, cells in enumerate(self.cells):
             i = first + r
-            vals = [str(i)] + [f"{st.X[i, j]:.2g}" for j in self.inputs] + (["…"] if d > len(self.inputs) else [])
+            vals = [str(i)] + [_short(st.X[i, j], 2) for j in self.inputs] + (["…"] if d > len(self.inputs) else [])
             if self.kind == "regression":
-                vals += [f"{self.target[i]:.3g}", f"{self.p[i, 0]:.3g}", f"{self.p[i, 0] - self.target[i]:+.2g}"]
+                vals += [_short(self.target[i]), _short(self.p[i, 0]), _short(self.p[i, 0] - self.target[i], 2, "+")]
             else:
                 vals.append(str(int(self.target[i])))
                 if self.kind == "binary": vals.append(f"{self.p[i, 0]:.2f}")
@@ -364,11 +559,9 @@ class RowTableView(_DataView):
             for t, v in zip(cells, vals):
                 t.set_text(v)
                 t.set_color((RIGHT if self.right[i] else WRONG) if v in ("✓", "✗") else "k")
-        self.frame.set_y(st.row - first - 0.5)
-        if self.kind == "regression":
-            self.title.set_text(f"rows {first}–{first + self.rows - 1} of {self.n} · mean |error| {float(self.right.mean()):.3g}")
-        else:
-            self.title.set_text(f"rows {first}–{first + self.rows - 1} of {self.n} · {int(self.right.sum())}/{self.n} right")
+        self.frame.set_y(self.y[st.row - first] - self.row_height / 2)
+        score = float(self.right.mean()) if self.kind == "regression" else int(self.right.sum())
+        self.title.set_text(self._title_text(first, score))
 
 # %% ../nbs/17_plots.ipynb #7ab10006
 class CurveView(_DataView):
@@ -378,14 +571,16 @@ class CurveView(_DataView):
         x = st.X[:, 0]; pad = 0.05 * (x.max() - x.min() or 1.0)
         self.grid = np.linspace(x.min() - pad, x.max() + pad, resolution).reshape(-1, 1)
         y = np.asarray(st.y, dtype=float)[:, 0]
-        ax.scatter(x, y, s=14, c=GREY, edgecolors="k", linewidths=0.4, zorder=2)
-        (self.line,) = ax.plot([], [], color=POS, lw=2, zorder=3)
-        self.ring = ax.scatter(np.empty(0), np.empty(0), s=160, facecolors="none", edgecolors=HIGHLIGHT, linewidths=2.5, zorder=4)
+        fig = ax.figure
+        ax.scatter(x, y, s=pt(fig, 4.2) ** 2, c=GREY, edgecolors="k", linewidths=pt(fig, 0.45), zorder=2)
+        (self.line,) = ax.plot([], [], color=POS, lw=pt(fig, 2.2), zorder=3)
+        self.ring = ax.scatter(np.empty(0), np.empty(0), s=pt(fig, 14) ** 2, facecolors="none", edgecolors=HIGHLIGHT,
+                               linewidths=pt(fig, 2.8), zorder=4)
         span = y.max() - y.min() or 1.0
         self.ylim = (y.min() - 0.3 * span, y.max() + 0.3 * span)
         ax.set_xlim(self.grid[0, 0], self.grid[-1, 0]); ax.set_ylim(*self.ylim)
-        ax.set_xlabel("$x$"); ax.set_ylabel("$y$")
-        self.title = ax.set_title("", fontsize=9)
+        _axes_style(ax)
+        self.title = _labels(ax, "$x$", "$y$")
         self.update()
 
     @property
@@ -395,7 +590,7 @@ class CurveView(_DataView):
         "Redraw the curve and the title."
         self.line.set_data(self.grid[:, 0], np.clip(probabilities(st, self.grid)[:, 0], *self.ylim))
         err = probabilities(st, st.X)[:, 0] - np.asarray(st.y, dtype=float)[:, 0]
-        self.title.set_text(f"the fitted curve · mean squared error {float((err * err).mean()):.3g}")
+        self.title.set_text(f"the fitted curve\nmean squared error {float((err * err).mean()):.3g}")
 
     def _row_changed(self, st):
         "Move the ring to the chosen row."
@@ -409,11 +604,14 @@ class PredTrueView(_DataView):
         every = np.asarray(st.y, dtype=float)   # the axes span every output's targets, so no prediction sits off the picture
         lo, hi = every.min(), every.max(); pad = 0.15 * (hi - lo or 1.0)
         self.lim = (lo - pad, hi + pad)
-        ax.plot(self.lim, self.lim, color=GREY, lw=1, zorder=1)
-        self.points = ax.scatter(self.y, self.y, s=14, c=POS, edgecolors="k", linewidths=0.4, zorder=2)
-        self.ring = ax.scatter(np.empty(0), np.empty(0), s=160, facecolors="none", edgecolors=HIGHLIGHT, linewidths=2.5, zorder=4)
-        ax.set_xlim(*self.lim); ax.set_ylim(*self.lim); ax.set_xlabel("true $y$"); ax.set_ylabel(r"predicted $\hat y$")
-        self.title = ax.set_title("", fontsize=9)
+        fig = ax.figure
+        ax.plot(self.lim, self.lim, color=GREY, lw=pt(fig, 1.1), zorder=1)
+        self.points = ax.scatter(self.y, self.y, s=pt(fig, 4.2) ** 2, c=POS, edgecolors="k", linewidths=pt(fig, 0.45), zorder=2)
+        self.ring = ax.scatter(np.empty(0), np.empty(0), s=pt(fig, 14) ** 2, facecolors="none", edgecolors=HIGHLIGHT,
+                               linewidths=pt(fig, 2.8), zorder=4)
+        ax.set_xlim(*self.lim); ax.set_ylim(*self.lim)
+        _axes_style(ax)
+        self.title = _labels(ax, "true $y$", r"predicted $\hat y$")
         self.update()
 
     @property
@@ -429,13 +627,23 @@ class PredTrueView(_DataView):
         "Move the ring to the chosen row."
         self.ring.set_offsets([[self.y[st.row], self.pred[st.row]]])
 
+# %% ../nbs/17_plots.ipynb #5e1d0c30
+class IterationLocator(MaxNLocator):
+    "Ticks for an axis of iterations: whole numbers from 1 (iterations are numbered 1, 2, ...), 1 always among them."
+    def __init__(self): super().__init__(nbins=5, integer=True, min_n_ticks=1)
+    def tick_values(self, vmin, vmax):
+        t = super().tick_values(vmin, vmax)
+        return np.concatenate([[1.0], t[t > 1]]) if vmin <= 1 <= vmax else t[t >= 1]
+
 # %% ../nbs/17_plots.ipynb #13a40675
 class _CurveView:
     "Base for views of `stepper.history`: lines updated with set_data, axis ranges that change rarely."
     def _setup(self, st, ax):
         self.st, self.ax, self.relayout, self._key = st, ax, False, None
-        ax.set_yscale("log"); ax.set_xlabel("iteration", fontsize=8); ax.tick_params(labelsize=7)
-        ax.yaxis.set_minor_formatter(NullFormatter())
+        fig = ax.figure
+        ax.set_yscale("log"); ax.set_xlabel("iteration", fontsize=pt(fig, 11), labelpad=pt(fig, 2)); _axes_style(ax)
+        ax.xaxis.set_major_locator(IterationLocator())
+        ax.yaxis.set_minor_formatter(NullFormatter()); ax.tick_params(which="minor", length=pt(fig, 2.5), width=pt(fig, 0.7))
         ax.set_xlim(0, 10); ax.set_ylim(1e-3, 1)
 
     def _limits(self, ys, n):
@@ -456,11 +664,12 @@ class LossView(_CurveView):
     "The loss per iteration, on a log scale."
     def __init__(self, st:Stepper, # the stepper to draw
                  ax): # a matplotlib Axes
-        (self.line,) = ax.plot([], [], color=POS, lw=1.5)
-        (self.dot,) = ax.plot([], [], "o", color=WRONG, ms=4)
+        fig = ax.figure
+        (self.line,) = ax.plot([], [], color=POS, lw=pt(fig, 1.7))
+        (self.dot,) = ax.plot([], [], "o", color=WRONG, ms=pt(fig, 4.5))
         self.dynamic = [self.line, self.dot]
         self._setup(st, ax)
-        ax.set_title(f"loss ({type(st.loss).__name__}) per iteration", fontsize=9)
+        ax.set_title(f"loss ({type(st.loss).__name__}) per iteration", fontsize=pt(fig, 12), pad=pt(fig, 5))
         self.update()
 
     def update(self) -> bool:
@@ -479,14 +688,15 @@ class GradNormView(_CurveView):
     "The gradient norm of each Dense layer per iteration, on a log scale."
     def __init__(self, st:Stepper, # the stepper to draw
                  ax): # a matplotlib Axes
+        fig = ax.figure
         L = sum(bool(l.params) for l in st.layers)
         cols = colormaps["viridis"](np.linspace(0, 0.85, L))
-        self.lines = [ax.plot([], [], color=c, lw=1.5, marker="o", ms=2.5, label=f"layer {l + 1}")[0]   # a marker: one
-                      for l, c in enumerate(cols)]                                                  # iteration shows too
+        self.lines = [ax.plot([], [], color=c, lw=pt(fig, 1.7), marker="o", ms=pt(fig, 3), label=f"layer {l + 1}")[0]   # a marker:
+                      for l, c in enumerate(cols)]                                                         # one iteration shows too
         self.dynamic = list(self.lines)
         self._setup(st, ax)
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-        ax.set_title("gradient norm per layer", fontsize=9)
+        ax.legend(fontsize=pt(fig, 11), loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, handlelength=1.5)
+        ax.set_title("gradient norm per layer", fontsize=pt(fig, 12), pad=pt(fig, 5))
         self.update()
 
     def update(self) -> bool:
@@ -530,7 +740,7 @@ def data_view(st:Stepper) -> type:
     d = st.X.shape[1]
     if kind == "regression": return CurveView if d == 1 and k == 1 else PredTrueView
     if d == 2: return DecisionBoundaryView
-    if kind == "binary" and np.isin(st.X, (0, 1)).all() and len(st.X) <= 256: return TruthTableView
+    if kind == "binary" and np.isin(st.X, (0, 1)).all() and len(st.X) <= 256 and d <= 10: return TruthTableView
     return RowTableView
 
 # %% ../nbs/17_plots.ipynb #d999068a
@@ -540,25 +750,25 @@ class StepperPictures:
                  dpi:int=80, # resolution of the figures
                  resolution:int=60): # grid points per axis of the decision boundary
         self.st = st
-        big = max(max(l.params["W"].shape) for l in weight_layers(st))
         self.kind = data_view(st)
-        tall = self.kind in (TruthTableView, RowTableView) and st.n_rows > 4
-        self.figures = {"network": Figure(figsize=(5.6, 3.0 if big <= 8 else 3.8), dpi=dpi),
-                        "data": Figure(figsize=(3.4, 3.8 if tall else 3.0), dpi=dpi),
-                        "curves": Figure(figsize=(9.0, 2.0), dpi=dpi)}
+        self.figures = {name: Figure(dpi=dpi) for name in ("network", "data", "curves")}
         self.canvases = {k: FigureCanvasAgg(f) for k, f in self.figures.items()}
-        # axes placed by hand (fractions of the figure): the sizes are fixed, and a layout engine would cost more than all else
-        self.network = NetworkView(st, self.figures["network"].add_axes((0.01, 0.01, 0.98, 0.98)), title=False)
-        if self.kind is DecisionBoundaryView:
-            self.data = DecisionBoundaryView(st, self.figures["data"].add_axes((0.22, 0.15, 0.74, 0.75)), resolution)
-        elif self.kind is TruthTableView: self.data = TruthTableView(st, self.figures["data"].add_axes((0.13, 0.08, 0.84, 0.84)))
-        elif self.kind is RowTableView:
-            self.data = RowTableView(st, self.figures["data"].add_axes((0.01, 0.01, 0.98, 0.9)))
-            self.figures["data"].set_figwidth(max(3.4, self.data.width))
-        else: self.data = self.kind(st, self.figures["data"].add_axes((0.22, 0.15, 0.74, 0.75)))
+        # axes placed by hand, in pixels: the sizes are known, and a layout engine would cost more than all else
+        f = self.figures["network"]
+        self.network = NetworkView(st, f.add_axes((0, 0, 1, 1)), title=False)
+        set_size_px(f, *self.network.size)
+        f = self.figures["data"]
+        if self.kind in (TruthTableView, RowTableView):
+            self.data = self.kind(st, f.add_axes((0, 0, 1, 1)))
+            set_size_px(f, *self.data.size)
+        else:
+            set_size_px(f, px(f, 300), px(f, 280))
+            ax = f.add_axes(axes_rect(f, 58, 46, 14, 44 if self.kind is CurveView else 28))   # a title of two lines
+            self.data = DecisionBoundaryView(st, ax, resolution) if self.kind is DecisionBoundaryView else self.kind(st, ax)
         f = self.figures["curves"]
-        self.loss = LossView(st, f.add_axes((0.065, 0.23, 0.37, 0.64)))
-        self.grads = GradNormView(st, f.add_axes((0.515, 0.23, 0.37, 0.64)))
+        set_size_px(f, px(f, 720), px(f, 170))
+        self.loss = LossView(st, f.add_axes(axes_rect(f, 54, 42, 720 - 334, 28)))   # from 54 to 334 px; the other from 404
+        self.grads = GradNormView(st, f.add_axes(axes_rect(f, 404, 42, 86, 28)))
         self.views = {"network": [self.network], "data": [self.data], "curves": [self.loss, self.grads]}
         self._bg = dict.fromkeys(self.figures)
 

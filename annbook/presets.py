@@ -32,7 +32,7 @@ def _check_bits(bits):
     if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or not 2 <= bits <= 8:
         raise ValueError(f"bits must be an int from 2 to 8, got {bits!r}")
 
-def load_data(dataset:str, # a name from `DATASETS`
+def load_data(dataset:str, # a name from DATASETS
               bits:int=4, # parity: number of input bits, 2 to 8
               seed:int=0): # seed of the random data sets
     "`X` and the targets of a built-in problem: a 0/1 column (two classes), integer labels (more) or a column of numbers."
@@ -80,8 +80,8 @@ def parse_hidden(text:str # layer widths separated by commas or spaces, e.g. '4'
     return tuple(int(p) for p in parts)
 
 # %% ../nbs/16_presets.ipynb #9e5e0014
-def targets_for(task:tuple, # from `task_of`
-                y, # the targets as `load_data` or the user gave them
+def targets_for(task:tuple, # from task_of
+                y, # the targets as load_data or the user gave them
                 loss:str): # a loss name
     "The targets, the number of outputs and the output activation for `loss`, and a note (or '') on what was done."
     if not (isinstance(task, tuple) and len(task) == 2 and task[0] in ("binary", "classes", "regression")):
@@ -105,18 +105,18 @@ def targets_for(task:tuple, # from `task_of`
     return np.eye(k)[labels], k, "softmax", f"{loss} compares one-hot rows with the outputs of a softmax layer of {k} units."
 
 # %% ../nbs/16_presets.ipynb #dd00fcbc
-def make_stepper(dataset="xor", # a name from `DATASETS`, or your own pair (X, y) of arrays
+def make_stepper(dataset="xor", # a name from DATASETS, or your own pair (X, y) of arrays
                  bits:int=4, # parity: number of input bits, 2 to 8
-                 hidden=None, # hidden layer widths; None: the preset's (see `PRESETS`)
+                 hidden=None, # hidden layer widths; None: the preset's (see PRESETS)
                  activation:str|None=None, # hidden activation; None: the preset's
                  loss:str|None=None, # a loss name; None: the preset's (for your data: by its task)
                  optimizer:str|None=None, # 'sgd', 'momentum' (SGD with momentum 0.9), 'rmsprop' or 'adam'; None: the preset's
-                 lr:float|None=None, # learning rate; None: `OPTIMIZER_LR[optimizer]`
+                 lr:float|None=None, # learning rate; None: OPTIMIZER_LR[optimizer]
                  seed:int=0, # seed of the initial weights (and of the random data sets)
                  init:str="glorot", # 'classic', 'glorot' or 'he'
                  mode:str="batch", # 'batch', 'cycle' (one row at a time, in turn) or 'one' (the chosen row only)
                  example:int=0, # the chosen row
-                 model=None): # your own `Sequential`, used as it is; None: the preset network
+                 model=None): # your own Sequential, used as it is; None: the preset network
     "A `Stepper` for the settings, and a list of notes about how they were interpreted."
     notes = []
     if activation is not None: check_choice("activation", activation, ACTIVATIONS)

@@ -103,8 +103,8 @@ def save_state(objs:dict, # name → object (model, loss, optimizer)
     pids, memo = {id(p): i for i, p in enumerate(params)}, {}
     return {k: _snapshot(o, pids, memo, k) for k, o in objs.items()}
 
-def load_state(objs:dict, # the same objects as given to `save_state`
-               state:dict, # what `save_state` returned
+def load_state(objs:dict, # the same objects as given to save_state
+               state:dict, # what save_state returned
                params:list): # the live parameter arrays
     "Restore `objs` in place to `state`: the same objects, parameters overwritten in place."
     memo = {}

@@ -23,7 +23,7 @@ class Stage:
     epoch: int                # epochs completed before this iteration
     rows: np.ndarray          # rows of X in this iteration's batch
     component: object         # the layer, loss or optimizer that computed the stage
-    layer: int|None = None    # index into `model.layers` (None for loss and update)
+    layer: int|None = None    # index into model.layers (None for loss and update)
     net_layer: int|None = None  # network layer ℓ = 1..L (None for loss and update)
     _row: int = field(default=0, repr=False)
     _text: dict|None = field(default=None, repr=False)
@@ -125,7 +125,7 @@ class BackwardStage(_LayerStage):
     "A backward stage: `grad_x = layer.backward(grad)`, filling the parameter gradients."
     kind: ClassVar[str] = "backward"
     grad: np.ndarray                  # dL/d(out), from the stage above
-    extra: dict                       # the layer's own display arrays (`stage_arrays()`), e.g. the slope f'(z)
+    extra: dict                       # the layer's own display arrays (stage_arrays()), e.g. the slope f'(z)
     grad_x: np.ndarray|None           # dL/dx (None: not computed, the first layer)
     param_grads: dict                 # dL/dp for each parameter p
     def arrays_in(self): return {"grad": self.grad, "x": self.x, "out": self.out, **self.params, **self.extra}
@@ -160,7 +160,7 @@ class LossStage(Stage):
     y: np.ndarray             # the batch's targets
     grad: np.ndarray          # dL/dpred
     value: float              # the loss over the batch
-    diverged: bool = False    # is it a diverged loss (`annbook.step.diverged`)? Then no backward pass follows
+    diverged: bool = False    # is it a diverged loss (annbook.step.diverged)? Then no backward pass follows
     def arrays_in(self): return {"pred": self.pred, "y": self.y}
     def arrays_out(self): return {"grad": self.grad, "loss": np.array(self.value)}
     def symbol(self, name): return {"pred": r"\hat y", "y": "y", "grad": r"\frac{\partial L}{\partial \hat y}", "loss": "L"}.get(name, name)

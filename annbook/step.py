@@ -43,7 +43,8 @@ def plan(n_layers:int # number of layers of the model
 GROWTH = 1e6   # a loss over GROWTH times the first step's (or 1) is runaway growth
 
 def diverged(value:float, # a step's loss
-             first:float|None=None) -> bool: # the first step's loss, or None at the first step
+             first:float|None=None # the first step's loss, or None at the first step
+            ) -> bool:
     "Has training diverged: is `value` not finite, or more than `GROWTH` times `first` (at least 1)?"
     try:
         if not math.isfinite(value): return True
@@ -53,7 +54,7 @@ def diverged(value:float, # a step's loss
 # %% ../nbs/07_step.ipynb #5e7a0030
 class TrainingDiverged(RuntimeError):
     "Training diverged (see `diverged`); the model keeps the weights from before the diverged step."
-    def __init__(self, epoch:int|None, # the epoch (None for a single `train_step`)
+    def __init__(self, epoch:int|None, # the epoch (None for a single train_step call)
                  loss:float, # the diverged loss
                  lr:float, # the learning rate in use
                  batch:int|None=None, # the batch within the epoch, for mini-batches
@@ -82,8 +83,8 @@ def data_scale(*arrays) -> float:
 class TrainingStep:
     "The stages of one training step of `model` with `loss` and `optimizer`; `run(X, y)` does them all."
     def __init__(self, model:Sequential, # the network, trained in place
-                 loss, # a `Loss` object
-                 optimizer:Optimizer): # an `Optimizer` object (it keeps state between steps)
+                 loss, # a Loss object
+                 optimizer:Optimizer): # an Optimizer object (it keeps state between steps)
         self.model, self.loss, self.optimizer = model, loss, optimizer
         self.layers = model.layers
         self.plan = plan(len(self.layers))
@@ -131,10 +132,11 @@ class TrainingStep:
 
 # %% ../nbs/07_step.ipynb #5e7a0019
 def train_step(model:Sequential, # the network, updated in place
-               loss, # a `Loss` object or name
-               optimizer:Optimizer, # an `Optimizer` instance (it keeps state between steps)
+               loss, # a Loss object or name
+               optimizer:Optimizer, # an Optimizer instance (it keeps state between steps)
                Xb, # the batch's inputs, shape (n, n_inputs)
-               yb) -> float: # the batch's targets
+               yb # the batch's targets
+              ) -> float:
     "Forward, loss, backward and one optimizer update on a batch; returns the loss before the update (`TrainingDiverged`, and no update, if it is not finite)."
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be an Optimizer instance, got {optimizer!r} "

@@ -136,11 +136,11 @@ class Edit:
 # %% ../nbs/15_stepping.ipynb #67ce96c9
 class Stepper:
     "Train `model` one stage at a time, exactly as `fit` does, with `back()` to undo a stage."
-    def __init__(self, model, # a `Sequential` (e.g. from `MLP`); trained in place
+    def __init__(self, model, # a Sequential (e.g. from MLP); trained in place
                  X, # inputs, shape (n, d)
                  y, # targets, (n, k), or int labels (n,) for softmax_ce
-                 loss="sse", # a loss name from `LOSSES` or a loss object
-                 optimizer="sgd", # an optimizer name from `OPTIMIZERS` or an optimizer object
+                 loss="sse", # a loss name from LOSSES or a loss object
+                 optimizer="sgd", # an optimizer name from OPTIMIZERS or an optimizer object
                  lr:float|None=None, # learning rate; None: the optimizer's default (or its own lr)
                  mode:str="batch", # 'batch': all rows per iteration; 'example': one row per iteration
                  example:int=0, # the row shown (batch) or trained on first (example mode)
@@ -263,10 +263,20 @@ class Stepper:
         return s
 
     # ---- going back
+    def _last_edit(self):
+        "The edit that was the last action (so that `back()` undoes it), or None."
+        e = self._edits[-1] if self._edits else None
+        return e if e is not None and e.steps == self._steps and self._snaps[-1] is e._new else None
+
+    @property
+    def can_back(self) -> bool:
+        "Is there anything for `back()` to undo: a stage, or an edit made since the last stage?"
+        return self._steps > 0 or self._last_edit() is not None
+
     def back(self) -> Stage|Edit|None:
         "Undo the last stage (or edit) exactly; return what was undone, or None when there is nothing to undo (see `message`)."
-        e = self._edits[-1] if self._edits else None
-        if e is not None and e.steps == self._steps and self._snaps[-1] is e._new:   # the last action was this edit
+        e = self._last_edit()
+        if e is not None:   # the last action was this edit
             self._edits.pop()
             self._snaps[-1] = e._old
             self._goto(self._steps)
@@ -298,7 +308,7 @@ class Stepper:
         for _ in range(target - start): self.step()
         return True
 
-    def edit(self, name:str, # a parameter's name as the stages show it, e.g. 'W1' or 'b2' (see `param_names`)
+    def edit(self, name:str, # a parameter's name as the stages show it, e.g. 'W1' or 'b2' (see param_names)
              index, # the entry: (row, column) of a weight matrix, or the position in a bias vector
              value): # the new value, a finite number
         "Set one entry of a parameter; the current iteration is recomputed with it from its first stage. `back()` undoes it."

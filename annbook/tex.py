@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 # %% auto #0
-__all__ = ['latex_number', 'shown_indices', 'latex_matrix']
+__all__ = ['latex_number', 'shown_indices', 'latex_matrix', 'gathered_lines']
 
 # %% ../nbs/12_tex.ipynb #e4331016
 def latex_number(v, # a real number
@@ -61,3 +61,21 @@ def latex_matrix(a, # an array: 0-D, 1-D (shown as a row) or 2-D
         if r != prev + 1: lines.append(line(None))
         lines.append(line(r)); prev = r
     return r"\begin{bmatrix}" + r" \\ ".join(lines) + r"\end{bmatrix}"
+
+# %% ../nbs/12_tex.ipynb #7e0a0012
+def gathered_lines(tex:str # LaTeX, maybe one \begin{gathered} ... \end{gathered} block
+                  ) -> list:
+    "The lines of a `gathered` block (split at its own \\\\, not at those of the matrices inside it), or [tex]."
+    head, tail = r"\begin{gathered}", r"\end{gathered}"
+    t = tex.strip()
+    if not (t.startswith(head) and t.endswith(tail)): return [tex]
+    body, depth, start, out, i = t[len(head):-len(tail)], 0, 0, [], 0
+    while i < len(body):
+        if body.startswith(r"\begin{", i): depth += 1
+        elif body.startswith(r"\end{", i): depth -= 1
+        elif depth == 0 and body.startswith(r"\\", i):
+            out.append(body[start:i].strip()); start = i + 2; i += 2; continue
+        i += 1
+    out.append(body[start:].strip())
+    if depth != 0: return [tex]   # not balanced: leave it whole
+    return [line for line in out if line]

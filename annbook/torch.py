@@ -62,7 +62,7 @@ def _annbook_layer(m, i):
 
 _NP = {torch.float64: np.float64, torch.float32: np.float32}
 
-def from_torch(module:nn.Module # an `nn.Sequential` of Linear layers and activations (or one such module)
+def from_torch(module:nn.Module # an nn.Sequential of Linear layers and activations (or one such module)
               ) -> Sequential:
     "An annbook `Sequential` with the same layers, weights, dtype and frozen parameters as `module`."
     if not isinstance(module, nn.Module): raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
@@ -100,7 +100,7 @@ def _state_tensor(a, p):
     return torch.from_numpy(np.ascontiguousarray(a)).to(p.dtype).clone()
 
 def to_torch_optimizer(optimizer:Optimizer, # an annbook SGD, RMSprop or Adam, maybe part-way through training
-                       module:nn.Module): # the `to_torch` of the model it trains
+                       module:nn.Module): # the PyTorch module made by to_torch of the model it trains
     "A `torch.optim` optimizer over `module.parameters()` with `optimizer`'s settings and state."
     sd = optimizer.state_dict()
     kind, params = sd["type"], list(module.parameters())

@@ -213,7 +213,8 @@ def evaluate(model:Sequential, # the network
              X, # inputs
              y, # targets
              loss='bce', # a loss name or object
-             metrics=('accuracy',)) -> dict: # metric names or functions
+             metrics=('accuracy',) # metric names or functions
+            ) -> dict:
     "The loss and metrics of `model` on `(X, y)`, as a dict."
     if not isinstance(model, Sequential): raise TypeError(f"model must be a Sequential or MLP, got {type(model).__name__}")
     loss = get_loss(loss)
@@ -246,7 +247,8 @@ def _evaluate(model, loss, fns, X, y, prefix=""):
 RECOMMENDED = dict(hidden="tanh", output="sigmoid", loss="bce", optimizer="adam", lr=0.05, epochs=300)
 
 def recommended_sizes(n_inputs:int, # number of input columns
-                      n_outputs:int=1) -> list: # number of outputs
+                      n_outputs:int=1 # number of outputs
+                     ) -> list:
     "Layer widths of the recommended network: one hidden layer of `4 * n_inputs` units."
     check_positive("n_inputs", n_inputs, integer=True); check_positive("n_outputs", n_outputs, integer=True)
     return [n_inputs, 4 * n_inputs, n_outputs]
@@ -255,18 +257,19 @@ def recommended_sizes(n_inputs:int, # number of input columns
 def fit(model:Sequential, # the network, trained in place
         X, # training inputs, shape (n, n_inputs)
         y, # training targets, (n, n_outputs) (or integer labels (n,) with softmax_ce)
-        *, loss='bce', # loss name (see `LOSSES`) or object
-        optimizer='adam', # optimizer name (see `OPTIMIZERS`) or instance
-        lr:float|None=None, # learning rate; None keeps the optimizer's (see `RECOMMENDED` for small nets)
+        *, loss='bce', # loss name (see LOSSES) or object
+        optimizer='adam', # optimizer name (see OPTIMIZERS) or instance
+        lr:float|None=None, # learning rate; None keeps the optimizer's (see RECOMMENDED for small nets)
         epochs:int=100, # passes over the training data
         batch_size:int|None=None, # rows per step; None = the whole set (full batch)
         shuffle:bool=True, # reshuffle rows every epoch (mini-batches only)
         seed=0, # seed of the shuffling generator
         validation_data:tuple|None=None, # (X_val, y_val), evaluated after each epoch
         metrics=('accuracy',), # metric names or functions, logged after each epoch
-        callbacks=(), # `Callback` objects
+        callbacks=(), # Callback objects
         progress:bool=False, # show a progress bar
-        schedule=None) -> History: # callable epoch -> lr (epoch counted from 0)
+        schedule=None # callable epoch -> lr (epoch counted from 0)
+       ) -> History:
     "Train `model` on `(X, y)`, one `TrainingStep` per batch; returns the `History` of losses and metrics."
     if not isinstance(model, Sequential): raise TypeError(f"model must be a Sequential or MLP, got {type(model).__name__}")
     loss_fn = get_loss(loss)

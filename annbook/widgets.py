@@ -6,6 +6,7 @@
 from __future__ import annotations
 import functools
 import html
+import time
 import traceback
 import ipywidgets as W
 from IPython.display import display
@@ -14,10 +15,10 @@ from .layers import ACTIVATIONS
 from .losses import LOSSES
 from .presets import DATASETS, MODES, OPTIMIZER_LR, PRESETS, make_stepper, parse_hidden
 from .plots import StepperPictures, score
-from .panel import stage_html, stage_question
+from .panel import saturation, stage_html, stage_position, stage_question
 
 # %% auto #0
-__all__ = ['Dashboard', 'step_through']
+__all__ = ['STATIC_NOTE', 'Dashboard', 'step_through']
 
 # %% ../nbs/19_widgets.ipynb #9753544b
 def _safe(method):
@@ -42,7 +43,7 @@ class Dashboard:
                  optimizer:str|None=None, lr:float|None=None, seed:int=0, init:str="glorot", mode:str="batch",
                  example:int=0, speed:int=4, # Play speed, stages per second (1 to 20)
                  dpi:int=80, # resolution of the pictures
-                 model=None): # your own `Sequential`, trained in place (a copy of it is kept for restarts)
+                 model=None): # your own Sequential, trained in place (a copy of it is kept for restarts)
         check_positive("speed", speed, integer=True)
         if speed > 20: raise ValueError(f"speed must be from 1 to 20 stages per second, got {speed}")
         check_positive("dpi", dpi, integer=True)
@@ -70,10 +71,10 @@ class Dashboard:
             "loss": W.Dropdown(options=list(LOSSES), value=st.loss.name, description="loss"),
             "optimizer": W.Dropdown(options=list(OPTIMIZER_LR), value=optimizer, description="optimizer"),
             "lr": W.FloatText(value=st.lr, description="learning rate"),   # exactly the value in use, never rounded
-            "seed": W.BoundedIntText(value=seed, min=0, max=2**31 - 1, description="seed"),
+            "seed": W.IntText(value=seed, description="seed"),   # Int, not Bounded: a number out of range is refused, not clamped
             "init": W.Dropdown(options=["classic", "glorot", "he"], value=init, description="initialisation"),
             "mode": W.Dropdown(options=[(v, k) for k, v in MODES.items()], value=mode, description="train on"),
-            "example": W.BoundedIntText(value=example, min=0, max=st.n_rows - 1, description="chosen row"),
+            "example": W.IntText(value=example, description="chosen row"),
         }
         for name, w in self.controls.items():
             c(w, name); w.layout, w.style = lay, style
@@ -85,26 +86,31 @@ class Dashboard:
         self.back = B("Back", "back", "Undo the last stage exactly", "step-backward")
         self.next_iteration = B("Next iteration", "next-iteration", "Finish this iteration (or do a whole one)", "forward")
         self.next_epoch = B("Next epoch", "next-epoch", "Run to the end of the epoch", "fast-forward")
-        self.run_100 = B("+100 iterations", "run-100", "Run 100 iterations", "forward")
+        self.run_100 = B("+100", "run-100", "Run 100 iterations", "forward")
         self.reset = B("Reset", "reset", "Back to the initial weights", "undo")
-        self.play = c(W.Play(value=0, min=0, max=10**9, step=1, interval=1000 // speed, show_repeat=False,
-                             description="play", layout=W.Layout(width="90px")), "play")
-        self.speed = c(W.IntSlider(value=speed, min=1, max=20, description="stages/s", layout=W.Layout(width="230px"),
-                                   style={"description_width": "60px"}), "speed")
+        self.play = c(W.Play(value=0, min=0, max=10**9, step=1, interval=1000 // speed, show_repeat=False, description="play",
+                             tooltip="Play (▶): one stage after another, at the speed set beside it; Stop (■)",
+                             layout=W.Layout(width="80px")), "play")
+        self.speed = c(W.IntSlider(value=speed, min=1, max=20, description="speed", layout=W.Layout(width="175px"),
+                                   tooltip="Play speed asked for, in stages per second (the status line says the speed delivered)",
+                                   style={"description_width": "42px"}), "speed")
+        self._played = []   # when Play's stages were done (seconds), for the speed delivered
         self.next_stage.on_click(self._on_next_stage); self.back.on_click(self._on_back)
         self.next_iteration.on_click(self._on_next_iteration); self.next_epoch.on_click(self._on_next_epoch)
         self.run_100.on_click(self._on_run_100)
         self.reset.on_click(self._on_reset)
-        self.play.observe(self._on_play, names="value"); self.speed.observe(self._on_speed, names="value")
+        self.play.observe(self._on_play, names="value"); self.play.observe(self._on_playing, names="playing")
+        self.speed.observe(self._on_speed, names="value")
         self.status = c(W.HTML(), "status")
         self.error = c(W.HTML(), "error")
         self.counter = c(W.HTML(), "counter")
         self.stage = c(W.HTMLMath(layout=W.Layout(min_height="200px", overflow="auto", max_width="100%")), "stage")
         self.images = {k: c(W.Image(format="png"), k) for k in ("network", "data", "curves")}
-        self.marker = c(W.Label(), "figure-marker")
+        self.marker = c(W.Label(), "figure-marker")   # for tests: set after the figures were sent; hidden by _CSS
+        self.static_note = c(W.HTML(STATIC_NOTE), "static-note")   # hidden by _CSS; a docs page without a kernel shows it
         self.edit_param = c(W.Dropdown(description="set weight", layout=W.Layout(width="190px"), style={"description_width": "80px"}), "edit-param")
-        self.edit_row = c(W.BoundedIntText(min=0, max=0, description="row", layout=W.Layout(width="120px"), style={"description_width": "30px"}), "edit-row")
-        self.edit_col = c(W.BoundedIntText(min=0, max=0, description="col", layout=W.Layout(width="120px"), style={"description_width": "30px"}), "edit-col")
+        self.edit_row = c(W.IntText(description="row", layout=W.Layout(width="120px"), style={"description_width": "30px"}), "edit-row")
+        self.edit_col = c(W.IntText(description="col", layout=W.Layout(width="120px"), style={"description_width": "30px"}), "edit-col")
         self.edit_value = c(W.FloatText(description="to", layout=W.Layout(width="150px"), style={"description_width": "20px"}), "edit-value")
         self.edit_button = c(W.Button(description="Set", tooltip="Set this entry; the current iteration is recomputed with it (Back undoes it)",
                                       layout=W.Layout(width="auto")), "edit-set")
@@ -131,20 +137,33 @@ class Dashboard:
     def __repr__(self): return f"Dashboard({self.st!r})"
 
 # %% ../nbs/19_widgets.ipynb #06f634f6
+STATIC_NOTE = ("<b>A saved view of the dashboard.</b> Its buttons need a running Python kernel: open this notebook in "
+               "JupyterLab (<code>annbook lab</code>) to use them, or use a player (<code>annbook.player</code>), which runs in the page.")
+_CSS = """<style>
+.annbook-figure-marker { position: absolute !important; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+.annbook-static-note { display: none; }
+.annbook-dashboard .annbook-stage .widget-htmlmath-content, .annbook-dashboard .annbook-stage > * { max-width: 100%; min-width: 0; }
+.annbook-dashboard .annbook-status, .annbook-dashboard .annbook-counter { line-height: 1.4; }
+.annbook-dashboard .annbook-status *, .annbook-dashboard .annbook-counter * { line-height: 1.4; }
+</style>"""
+
 def _dashboard_layout(self):
     "Arrange the widgets into `self.widget`."
-    settings = W.GridBox(list(self.controls.values()),
-                         layout=W.Layout(grid_template_columns="repeat(auto-fill, 275px)", grid_gap="2px 6px"))
+    grid = W.GridBox(list(self.controls.values()), layout=W.Layout(grid_template_columns="repeat(auto-fill, 275px)", grid_gap="2px 6px"))
+    self.settings = W.Accordion([W.VBox([W.HTML("Changing these starts again; the learning rate and the chosen row apply at once."), grid])],
+                                selected_index=None).add_class("annbook-settings")
     buttons = W.HBox([self.back, self.next_stage, self.next_iteration, self.next_epoch, self.run_100, self.reset,
-                      self.play, self.speed, self.predict, self.score], layout=W.Layout(flex_flow="row wrap", align_items="center"))
-    pictures = W.HBox([self.images["network"], self.images["data"]], layout=W.Layout(flex_flow="row wrap"))
+                      self.play, self.speed], layout=W.Layout(flex_flow="row wrap", align_items="center"))
+    line = W.HBox([self.counter, self.marker, self.predict, self.score], layout=W.Layout(flex_flow="row wrap", align_items="center", grid_gap="0 12px"))
+    self.stage.layout = W.Layout(flex="2 1 480px", min_width="0", min_height="120px", overflow="hidden")
+    self.pictures = W.HBox([self.images["network"], self.images["data"]],   # its width follows the network picture (see _install)
+                           layout=W.Layout(flex_flow="row wrap", align_content="flex-start", max_width="100%"))
+    main = W.HBox([self.stage, self.pictures], layout=W.Layout(flex_flow="row wrap", align_items="flex-start", grid_gap="4px 12px"))
     editor = W.HBox([self.edit_param, self.edit_row, self.edit_col, self.edit_value, self.edit_button],
                     layout=W.Layout(flex_flow="row wrap", align_items="center"))
-    self.widget = W.VBox([W.HTML("<b>Problem and network</b> (changing these starts again; the learning rate "
-                                 "and the chosen row apply at once)"), settings, buttons,
-                          W.HBox([self.counter, self.marker], layout=W.Layout(justify_content="space-between")),
-                          self.status, self.error, self.quiz_box, self.verdict, pictures, editor, self.stage, self.images["curves"]],
-                         layout=W.Layout(max_width="1000px")).add_class("annbook-dashboard")
+    self.widget = W.VBox([W.HTML(_CSS), self.static_note, self.settings, buttons, line,
+                          self.status, self.error, self.quiz_box, self.verdict, main, self.images["curves"], editor],
+                         layout=W.Layout(max_width="1200px")).add_class("annbook-dashboard")
 
 Dashboard._layout = _dashboard_layout
 
@@ -157,40 +176,66 @@ def _install(self, st, status):
     for name, img in self.images.items():
         f = self.pics.figures[name]
         img.layout.width = f"{int(f.get_figwidth() * f.dpi)}px"
+    # beside the stage panel the pictures stack (as wide as the network); below it they stand side by side
+    self.pictures.layout.flex = f"1 1 {self.images['network'].layout.width}"
     self.status.value = status
     self._quiet = True
     try: self.edit_param.options, self.edit_param.value = st.param_names, st.param_names[0]
     finally: self._quiet = False
+    what = "shown" if st.mode == "batch" else "trained on"
+    self.controls["example"].tooltip = f"the row whose numbers are {what}: 0 to {st.n_rows - 1}"
+    self._title_settings()
     self._refresh(all_figures=True)
+
+def _title_settings(self):
+    "The folded settings' title: what is being trained, in one line."
+    st, ctl = self.st, self.controls
+    data = "your data" if ctl["dataset"].value == "yours" else DATASETS[st.dataset] + (f" ({ctl['bits'].value} bits)" if st.dataset == "parity" else "")
+    sizes = " → ".join(map(str, [st.X.shape[1], *_hidden_of(st), st.model.n_outputs]))
+    self.settings.set_title(0, f"Settings: {data} · {sizes} {ctl['activation'].value} · {type(st.loss).__name__} · "
+                               f"{st.optimizer.display_name}, learning rate {st.lr:g} · seed {ctl['seed'].value}")
 
 def _refresh(self, all_figures=False):
     "Show the stepper's current state: counter, stage panel, changed pictures, then the marker."
     st = self.st
-    self.counter.value = (f"iteration <b>{st.iteration}</b> · stage <b>{st.stage_index}</b>/{st.stages_per_iteration}"
-                          f" · epoch {st.epoch} · {st.steps} stages done")
+    it, k = stage_position(st)
+    self.counter.value = (f"iteration <b>{it}</b> · stage <b>{k}</b>/{st.stages_per_iteration}"
+                          f" · {st.steps} stage{'s' * (st.steps != 1)} done · {st.epoch} epoch{'s' * (st.epoch != 1)} done")
+    self.back.disabled = self.question is not None or not st.can_back
     changed = self.pics.update()
     for name in (self.images if all_figures else changed): self.images[name].value = self.pics.png(name)
     self._sync_edit()   # the weight editor shows the entry's value now
     self.marker.value = f"figures for stage {st.steps}"
     self.stage.value = stage_html(st)   # last: typesetting the maths is the slowest part in the browser
 
-Dashboard._install, Dashboard._refresh = _install, _refresh
+Dashboard._install, Dashboard._title_settings, Dashboard._refresh = _install, _title_settings, _refresh
 
 # %% ../nbs/19_widgets.ipynb #5a2022f2
 @_safe
 def _on_next_stage(self, _=None):
-    self.st.step()
+    s = self.st.step()
+    self.status.value = html.escape(f"Next stage: {s.title}.")
     if self.predict.value: self._ask()
     else: self._refresh()
 def _run_and_say(self, what, run):
-    "Do `run`, then say in the status line what it did: the loss before and after, and the rows right."
+    "Do `run`, then say in the status line what it did: the loss before and after, the rows right, and why training stalls if it does."
     st = self.st
-    before, _, _ = score(st)
+    (before, _, _), start = score(st), st.iteration
     run()
     after, right, n = score(st)
     rows = "" if right is None else f", {right}/{n} rows right"
-    self.status.value = html.escape(f"{what}: loss {before:.4g} → {after:.4g}{rows} (now at iteration {st.iteration}).")
+    said = f"{what}: loss {before:.4g} → {after:.4g}{rows} (now at iteration {st.iteration})."
+    if st.iteration - start >= 50 and before - after < 0.01 * before and right != n: said += " " + _stalled(st)
+    self.status.value = html.escape(said)
     self._refresh()
+
+def _stalled(st):
+    "Why the loss stopped going down, as far as the slopes of the sigmoid and tanh units tell, and what to try."
+    sat = [(i, name, f) for i, name, f in saturation(st) if f >= 0.25]
+    if not sat: return "The loss has stalled: try another learning rate, seed or more hidden units."
+    i, name, f = max(sat, key=lambda s: s[2])
+    return (f"The loss has stalled: {f:.0%} of the {name} slopes of layer {i} are under 0.01 (those units are saturated, "
+            f"so little gradient flows back through them). A smaller learning rate, then Reset, may help.")
 
 @_safe
 def _on_next_iteration(self, _=None): self._run_and_say("Next iteration", self.st.next_iteration)
@@ -204,7 +249,7 @@ Dashboard._run_and_say = _run_and_say
 def _on_back(self, _=None):
     undone = self.st.back()
     self.status.value = html.escape(self.st.message)
-    self._sync_lr()
+    self._sync_lr(); self._title_settings()
     if undone is not None: self._refresh()
 
 @_safe
@@ -222,6 +267,20 @@ def _on_play(self, change):
         if self.st.diverged or self.question is not None: self.play.playing = False; return
         self._on_next_stage()
         if self.question is not None: self.play.playing = False   # Play waits for the answer
+        self._played.append(time.perf_counter())
+        if len(self._played) % 10 == 0: self.status.value = f"Playing: {self._play_rate()}."
+
+def _play_rate(self) -> str:
+    "The speed Play delivers (stages done per second since it started), against the speed asked for."
+    t = self._played
+    rate = (len(t) - 1) / (t[-1] - t[0]) if len(t) > 1 and t[-1] > t[0] else 0.0
+    slow = " (computing and drawing each stage takes longer than that here)" if rate < 0.9 * self.speed.value else ""
+    return f"{len(t)} stage{'s' * (len(t) != 1)} at {rate:.1f} stages/s; {self.speed.value} asked for{slow}"
+
+@_safe
+def _on_playing(self, change):
+    if change["new"]: self._played = []
+    elif self._played: self.status.value = f"Stopped after {self._play_rate()}."
 
 def _on_speed(self, change): self.play.interval = max(1, int(1000 / change["new"]))
 
@@ -231,7 +290,7 @@ def _sync_lr(self):
     try: self.controls["lr"].value = self.st.lr
     finally: self._quiet = False
 
-for _f in (_on_next_stage, _on_next_iteration, _on_next_epoch, _on_run_100, _on_back, _on_reset, _on_play, _on_speed, _sync_lr):
+for _f in (_on_next_stage, _on_next_iteration, _on_next_epoch, _on_run_100, _on_back, _on_reset, _on_play, _play_rate, _on_playing, _on_speed, _sync_lr):
     setattr(Dashboard, _f.__name__, _f)
 
 # %% ../nbs/19_widgets.ipynb #ed1e0021
@@ -246,7 +305,8 @@ def _ask(self):
     self.verdict.value, self.answer.value = "", ""
     self.quiz_box.layout.display = "flex"
     for name in _NAV: getattr(self, name).disabled = True
-    self.counter.value = f"iteration <b>{self.st.iteration}</b> · predicting stage {self.st.last.index + 1} of {self.st.stages_per_iteration}"
+    it, k = stage_position(self.st)
+    self.counter.value = f"iteration <b>{it}</b> · predicting stage <b>{k}</b>/{self.st.stages_per_iteration}"
 
 def _reveal(self, verdict:str):
     "Close the question: show the verdict and then the stage."
@@ -291,20 +351,28 @@ def _edit_entry(self):
     return p, ((self.edit_row.value, self.edit_col.value) if p.ndim == 2 else (self.edit_row.value,))
 
 def _sync_edit(self):
-    "Fit the row and column boxes to the chosen parameter and show the entry's current value."
+    "Show the entry's current value; another parameter starts at its entry (0, 0)."
     if self.edit_param.value is None: return
     p = self.st.model.parameters()[self.st.param_names.index(self.edit_param.value)]
     quiet, self._quiet = self._quiet, True
     try:
-        self.edit_row.max = p.shape[0] - 1
-        self.edit_col.max = p.shape[1] - 1 if p.ndim == 2 else 0
+        if self.edit_row.value >= p.shape[0]: self.edit_row.value = 0
+        if p.ndim != 2 or self.edit_col.value >= p.shape[1]: self.edit_col.value = 0
         self.edit_col.disabled = p.ndim != 2
         p, idx = self._edit_entry()
         self.edit_value.value = float(p[idx])
     finally: self._quiet = quiet
 
 @_safe
-def _on_edit_target(self, _=None): self._sync_edit()
+def _on_edit_target(self, change=None):
+    box = None if change is None else change["owner"]
+    if box in (self.edit_row, self.edit_col):   # an entry that the parameter has, or refused with its range
+        p = self.st.model.parameters()[self.st.param_names.index(self.edit_param.value)]
+        axis, what = (0, "row") if box is self.edit_row else (1, "col")
+        if not 0 <= change["new"] < p.shape[axis]:
+            self._set(box, change["old"])
+            raise ValueError(f"{what} of {self.edit_param.value} must be from 0 to {p.shape[axis] - 1} (its shape is {p.shape}), got {change['new']}")
+    self._sync_edit()
 
 @_safe
 def _on_edit(self, _=None):
@@ -322,10 +390,12 @@ def _on_control(self, name, change):
     if name == "lr":
         try: st.lr = change["new"]
         except (TypeError, ValueError): self._set(ctl["lr"], change["old"]); raise   # refused: the value in use is shown again
-        self.status.value = f"Learning rate is now {st.lr:.3g}: it applies from this iteration's update on; training continues."
+        self.status.value = f"Learning rate is now {st.lr:g}: it applies from this iteration's update on; training continues."
+        self._title_settings()
         return
     if name == "example":
-        st.example = change["new"]
+        try: st.example = change["new"]
+        except (TypeError, ValueError): self._set(ctl["example"], change["old"]); raise   # refused: the row shown stays
         where = ("Showing the numbers of row" if st.mode == "batch" else "Training on row") + f" {st.example}"
         when = "" if st.mode == "batch" or st.stage_index == 0 else " from the next iteration"
         self.status.value = f"{where}{when}; training continues."
@@ -352,7 +422,6 @@ def _on_control(self, name, change):
         for k, v in before.items(): self._set(ctl[k], v)   # every control as it was, the current training kept
         ctl["bits"].disabled = before["dataset"] != "parity"
         raise
-    ctl["example"].max = new.n_rows - 1
     lost = (f" The previous run ({st.iteration} iteration{'s' * (st.iteration != 1)}, "
             f"last loss {st.history['loss'][-1]:.4g}) was discarded." if st.history["loss"] else "")
     start = "your model's initial weights" if self._model0 is not None else "new initial weights"
@@ -390,12 +459,13 @@ def _set(self, widget, value):
 Dashboard._on_control, Dashboard._set, Dashboard._follow_preset = _on_control, _set, _follow_preset
 
 # %% ../nbs/19_widgets.ipynb #20243011
-def step_through(dataset="xor", # a built-in problem (see `DATASETS`: xor, parity, circles, moons, spiral, blobs, sine) or your (X, y)
-                 *, model=None, # your own `Sequential` (default: the preset network for the data)
+def step_through(dataset="xor", # a built-in problem (see DATASETS: xor, parity, circles, moons, spiral, blobs, sine) or your (X, y)
+                 *, model=None, # your own Sequential (default: the preset network for the data)
                  loss:str|None=None, # a loss name; None: the preset's
                  optimizer:str|None=None, # 'sgd', 'momentum', 'rmsprop' or 'adam'; None: the preset's
                  lr:float|None=None, # learning rate; None: the optimizer's usual one
                  bits:int=4, # parity: number of input bits, 2 to 8
-                 **kw) -> Dashboard: # other settings of `Dashboard` (hidden, activation, seed, init, mode, example, speed, dpi)
+                 **kw, # other settings of Dashboard (hidden, activation, seed, init, mode, example, speed, dpi)
+                ) -> Dashboard:
     "A dashboard to step through the training of a network on a built-in problem or your own data."
     return Dashboard(dataset, bits, loss=loss, optimizer=optimizer, lr=lr, model=model, **kw)

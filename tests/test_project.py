@@ -205,6 +205,9 @@ def test_quarto_config():
     assert q["project"]["type"] == "website"
     assert q["metadata-files"] == ["nbdev.yml", "sidebar.yml"]
     assert (NBS / q["format"]["html"]["css"]).exists()
+    # the script that typesets saved HTMLMath widgets with MathJax 3 (tools/preview.py loads it too)
+    assert q["format"]["html"]["include-after-body"] == preview_tool.SITE_SCRIPT
+    assert (NBS / preview_tool.SITE_SCRIPT).exists()
     nav = q["website"]["navbar"]
     links = {item.get("text"): item["href"] for item in nav["left"] + nav["right"]}
     assert links["GitHub"] == settings()["git_url"]
@@ -272,6 +275,12 @@ def test_workflows_run_the_make_targets():
     assert any(re.search(r"\bmake test\b", s) for s in steps)
     deploy = (REPO / ".github" / "workflows" / "deploy.yaml").read_text(encoding="utf-8")
     assert "nbdev_docs" in deploy
+    # the Quarto that renders the site is pinned, in one place (the newest one is not what was checked)
+    assert re.search(r'^\s*QUARTO_VERSION:\s*"\d+\.\d+\.\d+"', deploy, flags=re.MULTILINE), \
+        "deploy.yaml should pin Quarto: QUARTO_VERSION: \"X.Y.Z\""
+    assert re.findall(r"quarto-dev/quarto-actions/setup@\S+\s+with:\s+version:[ \t]*(.+?)[ \t]*$", deploy,
+                      flags=re.MULTILINE) == \
+        ["${{ env.QUARTO_VERSION }}"]
 
 
 def test_generated_paths_are_ignored():
@@ -303,3 +312,109 @@ def test_no_module_switches_on_another_modules_components():
                 for n in names & components:
                     if defined[n] != f.stem: found.append(f"{f.name}:{node.lineno}: isinstance(..., {n})")
     assert found == []
+
+
+# ------------------------------------------------------------------ API signatures as nbdev's docs show them
+
+def _module_of_line(src_lines: list[str], lineno: int) -> str:
+    """The notebook a line of a generated module comes from (its `# %% ../nbs/NB.ipynb` marker)."""
+    for ln in reversed(src_lines[:lineno]):
+        m = re.match(r"^# %% \.\./nbs/(\S+)", ln)
+        if m:
+            return m.group(1)
+    return "?"
+
+
+def _signature_comments():
+    """For every function in annbook/ (methods too) and every dataclass: (where, comment line, comment
+    text, parameter lines {line: [names]}, line of the return annotation or None), for each comment in
+    the signature (or on a field's line)."""
+    import io
+    import tokenize
+    for path in sorted((REPO / "annbook").glob("*.py")):
+        if path.stem == "_modidx":
+            continue
+        src = path.read_text(encoding="utf-8")
+        lines = src.splitlines()
+        comments = {t.start[0]: t.string for t in tokenize.generate_tokens(io.StringIO(src).readline)
+                    if t.type == tokenize.COMMENT}
+        for node in ast.walk(ast.parse(src)):
+            if isinstance(node, ast.ClassDef) and any(
+                    "dataclass" in ast.unparse(d) for d in node.decorator_list):
+                # a dataclass's fields are its parameters: docments reads the comment on each field's line
+                where = f"annbook/{path.name}:{node.lineno} {node.name} (nbs/{_module_of_line(lines, node.lineno)})"
+                for field in node.body:
+                    if isinstance(field, ast.AnnAssign) and field.lineno in comments:
+                        yield where, field.lineno, comments[field.lineno], {field.lineno: [ast.unparse(field.target)]}, None
+                continue
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            a = node.args
+            params: dict[int, list[str]] = {}
+            for arg in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg]:
+                if arg is not None:
+                    params.setdefault(arg.lineno, []).append(arg.arg)
+            ret = node.returns.lineno if node.returns is not None else None
+            end = node.body[0].lineno  # the signature ends on this line or before it
+            if node.body[0].lineno > node.lineno and isinstance(node.body[0], ast.Expr):
+                end -= 1
+            where = f"annbook/{path.name}:{node.lineno} {node.name} (nbs/{_module_of_line(lines, node.lineno)})"
+            for ln in range(node.lineno, end + 1):
+                if ln in comments:
+                    yield where, ln, comments[ln], params, ret
+
+
+def test_signature_comments_have_no_backticks():
+    """nbdev's docs processors turn a name in backticks into a Markdown link, also inside the signature
+    code block that show_doc renders from the parameter comments, where it shows as literal text
+    ([`name`](https://...)). Parameter comments say it in plain words."""
+    found = [f"{where}: line {ln}: {text}" for where, ln, text, _, _ in _signature_comments() if "`" in text]
+    assert found == [], "parameter comments with backticks:\n" + "\n".join(found)
+
+
+def test_signature_comments_belong_to_their_parameter():
+    """fastcore's docments (show_doc) gives a comment to the return value when the return annotation
+    shares its line (`x) -> T: # ...`), and the parameter on that line loses it. The last parameter's
+    comment goes on its own line, the closing `) -> T:` on the next."""
+    found = [f"{where}: line {ln}: {', '.join(params[ln])}{') -> ...:'} {text}"
+             for where, ln, text, params, ret in _signature_comments() if ln == ret and ln in params]
+    assert found == [], "comments that show_doc attaches to the return value, not to their parameter:\n" + "\n".join(found)
+
+
+def _public_symbols():
+    import importlib
+    import inspect
+    for mod in MODULES:
+        m = importlib.import_module(f"annbook.{mod}")
+        for name in getattr(m, "__all__", []):
+            obj = getattr(m, name)
+            if inspect.isfunction(obj) or inspect.isclass(obj):
+                yield f"annbook.{mod}.{name}", obj
+                if inspect.isclass(obj):
+                    for meth_name, meth in vars(obj).items():
+                        if inspect.isfunction(meth) and not meth_name.startswith("_") and meth.__doc__:
+                            yield f"annbook.{mod}.{name}.{meth_name}", meth
+
+
+_MD_LINK_TEXT = re.compile(r"\[`[^`\]]+`\]\([^)\s]+\)")
+
+
+def test_show_doc_signatures_have_no_links():
+    """show_doc's Markdown of every public function, class and method, run through nbdev's `add_links`
+    processor (as nbdev_docs and tools/preview.py do): its signature code block holds no Markdown link."""
+    from execnb.nbio import dict2nb
+    from nbdev.processors import add_links
+    from nbdev.showdoc import BasicMarkdownRenderer
+    found = []
+    for name, obj in _public_symbols():
+        md = BasicMarkdownRenderer(obj)._repr_markdown_()
+        nb = dict2nb({"cells": [{"cell_type": "code", "source": f"show_doc({name})", "metadata": {},
+                                 "outputs": [{"output_type": "display_data", "metadata": {},
+                                              "data": {"text/markdown": md.splitlines(keepends=True)}}]}],
+                      "metadata": {}})
+        cell = nb.cells[0]
+        add_links(cell)
+        text = "".join(cell.outputs[0].data["text/markdown"])
+        for block in re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL):
+            found += [f"{name}: {ln.strip()}" for ln in block.splitlines() if _MD_LINK_TEXT.search(ln)]
+    assert found == [], "Markdown links inside show_doc signature blocks:\n" + "\n".join(found)

@@ -17,7 +17,7 @@ from annbook.model import MLP
 from annbook.panel import stage_html
 from annbook.plots import network_state
 from annbook.presets import make_stepper
-from annbook.tex import latex_number
+from annbook.tex import gathered_lines, latex_number
 from annbook.widgets import Dashboard, step_through
 
 KINDS = ["forward"] * 4 + ["loss"] + ["backward"] * 4 + ["update"]
@@ -35,11 +35,11 @@ def test_one_iteration_click_by_click():
         d.next_stage.click()
         s = d.st.last
         assert (d.st.steps, s.kind, s.row) == (i, kind, 2)
-        assert s.numbers in d.stage.value and s.title in d.stage.value       # the live numbers of this stage
+        assert all(line in d.stage.value for line in gathered_lines(s.numbers)) and s.title in d.stage.value   # the live numbers of this stage
         assert d.marker.value == f"figures for stage {i}"
         assert d.images["network"].value != seen["network"]                  # the network picture changes every stage
         seen["network"] = d.images["network"].value
-        assert f"stage <b>{d.st.stage_index}</b>" in d.counter.value
+        assert f"iteration <b>1</b> · stage <b>{i}</b>/10" in d.counter.value   # counted from 1, as the player does
         assert d.error.value == ""
     assert d.images["data"].value != seen["data"] and d.images["curves"].value != seen["curves"]
     assert d.st.iteration == 1
@@ -110,9 +110,13 @@ def test_dataset_and_bits_controls():
     assert d.controls["bits"].disabled
     d.controls["dataset"].value = "parity"
     assert not d.controls["bits"].disabled and d.st.n_rows == 16
-    assert d.controls["hidden"].value == "8" and d.controls["example"].max == 15   # default hidden follows the data
+    assert d.controls["hidden"].value == "8" and d.controls["example"].tooltip == "the row whose numbers are shown: 0 to 15"   # default hidden follows the data
+    d.controls["example"].value = 16                                          # a row the data does not have: refused, not clamped
+    assert "from 0 to 15, got 16" in d.error.value and d.controls["example"].value == 0
     d.controls["bits"].value = 8
-    assert d.st.X.shape == (256, 8) and d.st.model.sizes == [8, 16, 1] and d.controls["example"].max == 255
+    assert d.st.X.shape == (256, 8) and d.st.model.sizes == [8, 16, 1] and d.controls["example"].tooltip.endswith("0 to 255")
+    d.controls["example"].value = 255; assert d.st.example == 255 and d.error.value == ""
+    d.controls["example"].value = 0
     d.controls["hidden"].value = "12"                                         # an edited value...
     d.next_stage.click()
     assert d.st.model.sizes == [8, 12, 1] and d.error.value == ""

@@ -14,11 +14,17 @@ Every page in nbs/sidebar.yml (home page, tutorials, API notebooks) is built lik
    tables appear, names in backticks link to their API page. (The order matters: nbdev's
    processed notebooks in _proc/ cannot be executed, exported and hidden cells are gone.)
 3. converted to HTML by nbconvert (lab template) into _preview/<page>.html, page names as
-   on the Quarto site (00_core.ipynb -> core.html), with a sidebar in the sidebar.yml order.
+   on the Quarto site (00_core.ipynb -> core.html), with a sidebar in the sidebar.yml order
+   (a bar with a menu button below 992 px, as on the Quarto site), the site's nbs/styles.css and
+   the site's nbs/widget-math.html (typesets saved HTMLMath widgets with MathJax 3), the two files
+   _quarto.yml gives Quarto. `?theme=dark` (or the nav's button) shows a page with the
+   dark theme's `body.quarto-dark` class, as Quarto's dark mode does.
 
 Nothing comes from a CDN: require.js, @jupyter-widgets/html-manager@1 (draws the saved widget
-state) and MathJax 2 are fetched once with `npm pack` into _preview/vendor/ and loaded by
-relative URL, so the pages work from file:// and ask for nothing outside it.
+state) and MathJax 3 (es5/tex-chtml-full.js, the component Quarto loads through pandoc) are
+fetched once with `npm pack` into _preview/vendor/ and loaded by relative URL, so the pages work
+from file:// and ask for nothing outside it. (MathJax 2 is fetched too, for the browser tests of
+the MathJax 2 paths of the players and of nbs/widget-math.html; no page loads it.)
 _preview/manifest.json lists the pages with their title, figure count, widget views, errors and
 build time; tests/browser/test_docs_preview.py reads it.
 """
@@ -51,14 +57,18 @@ OUT = REPO / "_preview"
 RUN = "_run"          # copy of nbs/ the notebooks execute in (inside OUT)
 STATE = ".state"      # Jupyter/IPython/npm scratch dirs (inside OUT), kept between builds
 VENDOR = "vendor"     # npm-vendored JavaScript (inside OUT), kept between builds
-VENDOR_PACKAGES = {   # folder -> npm spec. ipywidgets 8 needs html-manager 1.x; nbconvert configures MathJax 2
+VENDOR_PACKAGES = {   # folder -> npm spec. ipywidgets 8 needs html-manager 1.x; Quarto loads MathJax 3
     "html-manager": "@jupyter-widgets/html-manager@1",
     "requirejs": "requirejs@2",
-    "mathjax": "mathjax@2",
+    "mathjax": "mathjax@3",
+    "mathjax2": "mathjax@2",   # no page loads it: the browser tests check the MathJax 2 paths with it
 }
 REQUIRE_JS = "vendor/requirejs/require.js"
 WIDGET_RENDERER = "vendor/html-manager/dist/embed-amd.js"
-MATHJAX = "vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
+# pandoc's default MathJax for HTML (defaultMathJaxURL), which Quarto keeps: mathjax@3 es5/tex-chtml-full.js
+MATHJAX = "vendor/mathjax/es5/tex-chtml-full.js"
+SITE_CSS = "styles.css"          # nbs/styles.css: _quarto.yml `format: html: css:`
+SITE_SCRIPT = "widget-math.html"  # nbs/widget-math.html: _quarto.yml `format: html: include-after-body:`
 CELL_TIMEOUT = 300    # seconds per cell
 SKIP_TAG = "skip-execution"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -265,7 +275,8 @@ def build_page(src: str, out: str) -> dict:
         c.HTMLExporter.require_js_url = rel + REQUIRE_JS
         c.HTMLExporter.widget_renderer_url = rel + WIDGET_RENDERER
         c.HTMLExporter.mathjax_url = rel + MATHJAX
-        exporter = HTMLExporter(config=c, template_name="lab")
+        exporter = HTMLExporter(config=c, template_name="lab", template_file=_TEMPLATE_NAME,
+                                extra_loaders=[_template_loader()])
         exporter.register_preprocessor(TagRemovePreprocessor(remove_input_tags={"remove_input"}), enabled=True)
         body, _ = exporter.from_notebook_node(page)
         res["body"] = body
@@ -277,16 +288,52 @@ def build_page(src: str, out: str) -> dict:
     return res
 
 
+# nbconvert's lab template configures MathJax 2; the site has MathJax 3 with pandoc's settings.
+# One difference: pandoc turns the Markdown's $...$ into \(...\) before MathJax sees the page, nbconvert
+# leaves $...$ in the page, so here MathJax 3 also reads $...$ - but not inside saved widget views
+# (ignoreHtmlClass), which on the site only nbs/widget-math.html typesets, and so here too.
+_TEMPLATE_NAME = "annbook-preview.html.j2"
+_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_mathjax -%}
+<script>
+window.MathJax = {
+  tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']],
+        processEscapes: true, processEnvironments: true},
+  options: {ignoreHtmlClass: 'tex2jax_ignore|jupyter-widgets'}
+};
+</script>
+<script src="{{ resources.mathjax_url }}" type="text/javascript"></script>
+{%- endblock html_head_js_mathjax -%}
+"""
+
+
+def _template_loader():
+    import jinja2
+    return jinja2.DictLoader({_TEMPLATE_NAME: _TEMPLATE})
+
+
 # ------------------------------------------------------------------ site chrome: sidebar, links
 
+# The preview's own chrome: a sidebar like the Quarto site's (a fixed column from 992 px, Bootstrap's
+# lg breakpoint where Quarto's sidebar stops being a column; below it a bar whose button shows the
+# page list above the page), and what nbconvert's JupyterLab markup needs to behave like the site's
+# (code that scrolls instead of being cut off, the dark theme's page colours). What the site needs
+# as well is in nbs/styles.css, which every page loads after this.
 _CSS = """
 body.jp-Notebook { margin: 0; }
 nav.annbook-preview-nav { position: fixed; top: 0; left: 0; bottom: 0; width: 250px; overflow-y: auto;
   box-sizing: border-box; padding: 1rem 0.75rem; background: #f7f7f9; border-right: 1px solid #e3e3e8;
-  font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+  font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; z-index: 10; }
 nav.annbook-preview-nav .brand { font-size: 1.3rem; font-weight: 600; margin-bottom: 0.2rem; }
 nav.annbook-preview-nav .brand a { color: #2780e3; text-decoration: none; }
 nav.annbook-preview-nav .note { color: #777; font-size: 0.8rem; margin-bottom: 1rem; }
+nav.annbook-preview-nav .annbook-theme-toggle { font: inherit; font-size: 0.75rem; margin-left: 0.4rem;
+  padding: 0 0.4rem; border: 1px solid #bbb; border-radius: 3px; background: transparent; color: inherit;
+  cursor: pointer; }
+nav.annbook-preview-nav .annbook-nav-toggle { position: absolute; opacity: 0; pointer-events: none; }
+nav.annbook-preview-nav .annbook-nav-button { display: none; cursor: pointer; user-select: none;
+  padding: 0.2rem 0.6rem; border: 1px solid #bbb; border-radius: 4px; }
+nav.annbook-preview-nav .annbook-nav-toggle:focus-visible + .annbook-nav-button { outline: 2px solid #2780e3; }
 nav.annbook-preview-nav ul { list-style: none; margin: 0; padding: 0; }
 nav.annbook-preview-nav li.section { margin-top: 0.9rem; font-weight: 600; color: #444; }
 nav.annbook-preview-nav li.section ul { font-weight: normal; margin-top: 0.2rem; }
@@ -294,10 +341,65 @@ nav.annbook-preview-nav a { display: block; padding: 0.15rem 0.4rem; border-radi
   text-decoration: none; }
 nav.annbook-preview-nav a:hover { background: #e8eef7; }
 nav.annbook-preview-nav a.active { background: #2780e3; color: #fff; }
-body.jp-Notebook > main { margin-left: 250px; max-width: 1100px; padding: 1rem 2rem 4rem 2rem; }
+body.jp-Notebook > main { margin-left: 250px; max-width: 1100px; padding: 1rem 2rem 4rem 2rem;
+  box-sizing: border-box; min-width: 0; }
+@media (max-width: 991.98px) {
+  nav.annbook-preview-nav { position: static; width: auto; bottom: auto; overflow: visible; display: flex;
+    flex-wrap: wrap; align-items: center; gap: 0.25rem 1rem; padding: 0.5rem 1rem; border-right: none;
+    border-bottom: 1px solid #e3e3e8; }
+  nav.annbook-preview-nav .brand, nav.annbook-preview-nav .note { margin: 0; }
+  nav.annbook-preview-nav .annbook-nav-button { display: inline-block; margin-left: auto; }
+  nav.annbook-preview-nav > ul { display: none; flex-basis: 100%; padding-bottom: 0.5rem; }
+  nav.annbook-preview-nav .annbook-nav-toggle:checked ~ ul { display: block; }
+  body.jp-Notebook > main { margin-left: 0; padding: 1rem 1rem 3rem 1rem; }
+}
+/* JupyterLab's input areas hide what overflows them: the code itself scrolls instead */
+.jp-InputArea-editor, .jp-InputArea-editor .cm-editor, .jp-InputArea-editor .highlight { min-width: 0; max-width: 100%; }
+.jp-InputArea-editor pre { overflow-x: auto; }
+.jp-Cell, .jp-Cell-inputWrapper, .jp-Cell-outputWrapper, .jp-InputArea, .jp-OutputArea, .jp-OutputArea-child,
+.jp-OutputArea-output { min-width: 0; max-width: 100%; }
 .jp-OutputArea-output img { max-width: 100%; height: auto; }
 .jupyter-widgets { font-family: var(--jp-ui-font-family); font-size: var(--jp-ui-font-size1); }
+/* the dark theme: Quarto's darkly colours for the page (the widgets' are in nbs/styles.css) */
+body.quarto-dark { background: #222; color: #fff; --jp-cell-editor-background: #2b2b2b;
+  --jp-cell-editor-border-color: #444; --jp-rendermime-table-row-background: #2b2b2b;
+  --jp-rendermime-table-row-hover-background: #375a7f; --jp-content-link-color: #6ea8fe;
+  --jp-mirror-editor-variable-color: #f8f9fa; --jp-mirror-editor-punctuation-color: #adb5bd;
+  --jp-mirror-editor-operator-color: #d2a8ff; --jp-mirror-editor-keyword-color: #ff7b72;
+  --jp-mirror-editor-number-color: #7ee787; --jp-mirror-editor-string-color: #a5d6ff;
+  --jp-mirror-editor-builtin-color: #79c0ff; --jp-mirror-editor-def-color: #d2a8ff;
+  --jp-mirror-editor-comment-color: #8b949e; --jp-mirror-editor-meta-color: #d2a8ff; }
+body.quarto-dark nav.annbook-preview-nav { background: #2b2b2b; border-color: #444; color: #dee2e6; }
+body.quarto-dark nav.annbook-preview-nav a, body.quarto-dark nav.annbook-preview-nav li.section { color: #dee2e6; }
+body.quarto-dark nav.annbook-preview-nav a:hover { background: #375a7f; }
+body.quarto-dark nav.annbook-preview-nav a.active { background: #375a7f; color: #fff; }
+body.quarto-dark nav.annbook-preview-nav .brand a { color: #6ea8fe; }
+body.quarto-dark .jp-RenderedHTMLCommon code, body.quarto-dark .jp-RenderedHTMLCommon pre { background: #2b2b2b; color: #f8f9fa; }
+body.quarto-dark .highlight { background: #2b2b2b; color: #f8f9fa; }
 """
+
+# Before anything is drawn: the theme from ?theme=dark|light, else the one last chosen with the nav's
+# button (localStorage), else light; on <body> as Quarto's dark mode marks it (quarto-dark / quarto-light).
+_THEME_JS = """<script>
+(function () {
+  var KEY = "annbook-preview-theme", b = document.body, q = /[?&]theme=(dark|light)\\b/.exec(location.search), t;
+  try { t = q ? q[1] : (localStorage.getItem(KEY) || "light"); } catch (e) { t = q ? q[1] : "light"; }
+  function set(theme) {
+    b.classList.toggle("quarto-dark", theme === "dark"); b.classList.toggle("quarto-light", theme !== "dark");
+    var btn = document.querySelector(".annbook-theme-toggle");
+    if (btn) btn.textContent = theme === "dark" ? "light" : "dark";
+  }
+  set(t);
+  document.addEventListener("DOMContentLoaded", function () {
+    set(t);
+    var btn = document.querySelector(".annbook-theme-toggle");
+    if (btn) btn.addEventListener("click", function () {
+      t = b.classList.contains("quarto-dark") ? "light" : "dark"; set(t);
+      try { localStorage.setItem(KEY, t); } catch (e) {}
+    });
+  });
+})();
+</script>"""
 
 
 def nav_html(pages: list[dict], current: dict) -> str:
@@ -315,7 +417,11 @@ def nav_html(pages: list[dict], current: dict) -> str:
                      f'<li class="section">{html.escape(section)}<ul>{links}</ul></li>')
     home = posixpath.relpath("index.html", here)
     return (f'<nav class="annbook-preview-nav"><div class="brand"><a href="{home}">annbook</a></div>'
-            f'<div class="note">documentation preview</div><ul>{"".join(items)}</ul></nav>')
+            f'<div class="note">documentation preview<button type="button" class="annbook-theme-toggle" '
+            f'title="switch between the light and the dark theme">dark</button></div>'
+            f'<input type="checkbox" id="annbook-nav-toggle" class="annbook-nav-toggle" aria-label="show the pages">'
+            f'<label for="annbook-nav-toggle" class="annbook-nav-button">&#9776; Pages</label>'
+            f'<ul>{"".join(items)}</ul></nav>')
 
 
 def _fix_links(body: str, page: dict, doc_url: str) -> str:
@@ -341,7 +447,8 @@ def _fix_links(body: str, page: dict, doc_url: str) -> str:
 _QUARTO_ATTRS = re.compile(r'(</a>)\{target="_blank"[^}]*\}')
 
 
-def decorate(page: dict, pages: list[dict], doc_url: str) -> str:
+def decorate(page: dict, pages: list[dict], doc_url: str, site_script: str = "") -> str:
+    """The page as the preview shows it: links as on the site, the sidebar, the site's CSS and script."""
     body = _fix_links(page["body"], page, doc_url)
     body = _QUARTO_ATTRS.sub(r'\1', body)
     rel = posixpath.relpath(".", posixpath.dirname(page["html"]) or ".")
@@ -352,9 +459,12 @@ def decorate(page: dict, pages: list[dict], doc_url: str) -> str:
     paths = json.dumps({"@jupyter-widgets/html-manager/dist": dist, "@jupyter-widgets": dist})
     assets = (f'<script>window.__jupyter_widgets_assets_path__ = "{dist}/";\n'
               f'if (window.require && window.require.config) {{ require.config({{paths: {paths}}}); }}</script>')
-    body = body.replace("</head>", f"{assets}\n<style>{_CSS}</style>\n</head>", 1)
-    body = re.sub(r"(<body\b[^>]*>)", lambda m: m.group(1) + "\n" + nav_html(pages, page), body, count=1)
-    return body
+    css = f'<link rel="stylesheet" href="{rel}{SITE_CSS}">'
+    body = body.replace("</head>", f"{assets}\n<style>{_CSS}</style>\n{css}\n</head>", 1)
+    body = re.sub(r"(<body\b[^>]*>)", lambda m: m.group(1) + "\n" + _THEME_JS + "\n" + nav_html(pages, page),
+                  body, count=1)
+    head, sep, tail = body.rpartition("</body>")
+    return head + site_script + "\n" + sep + tail if sep else body + site_script
 
 
 # ------------------------------------------------------------------ main
@@ -442,12 +552,13 @@ def _build(only: list[str] | None, workers: int, if_stale: bool) -> int:
             secs = f"{p['seconds']:.1f} s" if p.get("seconds") is not None else "-"
             print(f"  {p['src']:<40} -> {p['html']:<32} {secs:>8}  {p.get('figures', 0)} figure(s)  {status}",
                   flush=True)
+    site_script = (nbs / SITE_SCRIPT).read_text(encoding="utf-8")
     for p in pages:
         p["built"] = "body" in p
         if p["built"]:
             dest = OUT / p["html"]
             dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_text(decorate(p, pages, doc_url), encoding="utf-8")
+            dest.write_text(decorate(p, pages, doc_url, site_script), encoding="utf-8")
             del p["body"]
     shutil.rmtree(OUT / RUN, ignore_errors=True)
     missing = [s for s in listed if s not in on_disk]

@@ -72,7 +72,7 @@ def click_through_iteration_and_back(page, dash, artifacts, prefix:str, label:st
             dash.screenshot(path=artifacts / f"{prefix}dashboard_backward.png")
     METRICS[f"{label}: click Next stage -> new figures shown (Playwright round trip, 10 clicks)"] = \
         f"median {statistics.median(waits):.0f} ms, max {max(waits):.0f} ms"
-    expect(counter).to_contain_text("iteration 1")
+    expect(counter).to_contain_text("iteration 1 · stage 10/10")   # the update of iteration 1 is on the panel
     expect(stage.locator("mjx-container").first).to_be_visible()   # MathJax typeset the equations
     dash.screenshot(path=artifacts / f"{prefix}dashboard_update.png")
 
@@ -99,7 +99,7 @@ def test_iteration_button_loss_curve_and_errors(lab, page, artifacts):
     for k in (1, 2, 3):
         dash.locator(".annbook-next-iteration").click()
         expect(marker).to_have_text(f"figures for stage {10 * k}")
-    expect(dash.locator(".annbook-counter")).to_contain_text("iteration 3")
+    expect(dash.locator(".annbook-counter")).to_contain_text("iteration 3 · stage 10/10")
     assert dash.locator("img.annbook-curves").get_attribute("src") != curves
 
     for k in range(1, 6):                                            # train: XOR is learnt in ~500 iterations
@@ -116,11 +116,12 @@ def test_iteration_button_loss_curve_and_errors(lab, page, artifacts):
     dash.screenshot(path=artifacts / "dashboard_trained.png")          # the picture in the README
     page.set_viewport_size({"width": 1400, "height": 1000})
 
+    dash.locator(".annbook-settings .jupyter-widget-Collapse-header").click()   # the settings are folded: open them
     hidden = dash.locator(".annbook-hidden input")                  # a refused setting: explained, nothing lost
     hidden.fill("two"); hidden.press("Enter")
     expect(dash.locator(".annbook-error")).to_contain_text("hidden must be up to 4 layer widths")
     expect(hidden).to_have_value("2")
-    expect(dash.locator(".annbook-counter")).to_contain_text("iteration 503")
+    expect(dash.locator(".annbook-counter")).to_contain_text("iteration 504 · stage 7/10")   # 503 done, 7 stages into the next
 
     hidden.fill("3"); hidden.press("Enter")                          # an accepted one restarts, and says so
     expect(dash.locator(".annbook-status")).to_contain_text("was discarded")

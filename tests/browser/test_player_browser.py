@@ -6,8 +6,9 @@ A page with two players (XOR with a jump to a trained state, and 3-bit parity) i
 * Next, Previous, the slider, the arrow keys and Play/Pause change the stage text and the pictures,
   and the two players on the page do not interfere;
 * Play stops by itself at the last frame;
-* without MathJax the equations show as LaTeX source; with MathJax 2 (the copy the docs preview
-  vendors in _preview/vendor, when it is there) they are typeset after every switch;
+* without MathJax the equations show as LaTeX source; with MathJax 2 and with MathJax 3 (the
+  copies the docs preview vendors in _preview/vendor, when they are there) they are typeset after
+  every switch;
 * no JavaScript error, no request outside file://.
 
 Screenshots go to artifacts/screenshots/player/.
@@ -22,7 +23,8 @@ from playwright.sync_api import expect
 from annbook.player import player
 
 REPO = Path(__file__).resolve().parents[2]
-MATHJAX2 = REPO / "_preview" / "vendor" / "mathjax" / "MathJax.js"
+MATHJAX2 = REPO / "_preview" / "vendor" / "mathjax2" / "MathJax.js"
+MATHJAX3 = REPO / "_preview" / "vendor" / "mathjax" / "es5" / "tex-chtml-full.js"   # what the docs site loads
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +160,27 @@ def test_mathjax_typesets_each_frame(page, artifacts, tmp_path, players):
         expect(math.locator("pre")).to_have_count(0)
     (artifacts / "player").mkdir(parents=True, exist_ok=True)
     page.screenshot(path=artifacts / "player" / "mathjax.png", full_page=True)
+    assert errors == [] and page.external_requests == []
+
+
+def test_mathjax3_typesets_each_frame(page, artifacts, tmp_path, players):
+    if not MATHJAX3.exists():
+        pytest.skip("no MathJax 3 in _preview/vendor (built by tools/preview.py)")
+    errors = _watch(page)
+    out = players["xor"].save_html(tmp_path / "mathjax3.html", title="XOR with MathJax 3", mathjax=MATHJAX3.as_uri())
+    page.goto(out.as_uri())
+    page.wait_for_load_state("load")
+    math = page.locator(".annbook-player-math")
+    expect(math.locator("mjx-container").first).to_be_visible()
+    expect(math.locator("pre")).to_have_count(0)
+    for k in (1, 5):          # a weighted sum, the loss
+        page.locator(".annbook-player-next").click() if k == 1 else _set_slider(page.locator(".annbook-player-slider"), k)
+        expect(page.locator(".annbook-player-stage")).to_have_text(players["xor"].labels[k])
+        expect(math.locator("mjx-container")).to_have_count(2)          # the equation and its numbers
+        expect(math).to_have_css("visibility", "visible")
+        expect(math.locator("pre")).to_have_count(0)
+    (artifacts / "player").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=artifacts / "player" / "mathjax3.png", full_page=True)
     assert errors == [] and page.external_requests == []
 
 
