@@ -51,8 +51,8 @@ SKIP = {  # public names that are constants, or not calls a user makes with valu
     # the engine's inner parts, documented as unchecked: their callers (fit, the stepper) check once, up front
     "TrainingStep", "save_state", "load_state",
     # the stage panel's helpers: they take a stepper's stage records and format them
-    "stage_place", "next_place", "stage_math", "stage_html", "stage_label", "stage_question",
-    "latex_number", "shown_indices", "latex_matrix",
+    "stage_place", "next_place", "stage_math", "stage_html", "stage_label", "stage_question", "stage_position",
+    "saturation", "EQUATION_BOX", "latex_number", "shown_indices", "latex_matrix", "gathered_lines",
     # the player's page builders: `player` and `Player` call them with the frames they recorded
     "compact_png", "data_uri", "record", "player_html",
 }

@@ -138,49 +138,36 @@ def test_save_html_page(page, artifacts, tmp_path, players):
     assert errors == [] and page.external_requests == []
 
 
-def test_mathjax_typesets_each_frame(page, artifacts, tmp_path, players):
-    if not MATHJAX2.exists():
-        pytest.skip("no MathJax 2 in _preview/vendor (built by tools/preview.py)")
+# MathJax 2 (a notebook viewer, the old preview) and MathJax 3 (the docs site): its script, the config its URL takes,
+# what it typesets into, and when it has finished (MathJax 3 typesets each frame as it is shown: the count tells)
+MATHJAX = {2: (MATHJAX2, "?config=TeX-AMS_CHTML-full,Safe", ".MathJax_CHTML",
+               "() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0"),
+           3: (MATHJAX3, "", "mjx-container", "() => true")}
+
+
+@pytest.mark.parametrize("version", [2, 3])
+def test_mathjax_typesets_each_frame(page, artifacts, tmp_path, players, version):
+    script, config, typeset, done = MATHJAX[version]
+    if not script.exists():
+        pytest.skip(f"no MathJax {version} in _preview/vendor (built by tools/preview.py)")
     errors = _watch(page)
-    url = MATHJAX2.as_uri() + "?config=TeX-AMS_CHTML-full,Safe"
-    out = players["xor"].save_html(tmp_path / "mathjax.html", title="XOR with MathJax", mathjax=url)
+    out = players["xor"].save_html(tmp_path / f"mathjax{version}.html", title=f"XOR with MathJax {version}",
+                                   mathjax=script.as_uri() + config)
     page.goto(out.as_uri())
     page.wait_for_load_state("load")
     math = page.locator(".annbook-player-math")
-    done = "() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0"
     page.wait_for_function(done, timeout=30_000)
-    expect(math.locator(".MathJax_CHTML").first).to_be_visible()
+    expect(math.locator(typeset).first).to_be_visible()
     expect(math.locator("pre")).to_have_count(0)
     for k in (1, 5):          # a weighted sum, the loss
         page.locator(".annbook-player-next").click() if k == 1 else _set_slider(page.locator(".annbook-player-slider"), k)
         expect(page.locator(".annbook-player-stage")).to_have_text(players["xor"].labels[k])
         page.wait_for_function(done, timeout=30_000)
-        expect(math.locator(".MathJax_CHTML")).to_have_count(2)          # the equation and its numbers
+        expect(math.locator(typeset)).to_have_count(2)          # the equation and its numbers
         expect(math).to_have_css("visibility", "visible")
         expect(math.locator("pre")).to_have_count(0)
     (artifacts / "player").mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=artifacts / "player" / "mathjax.png", full_page=True)
-    assert errors == [] and page.external_requests == []
-
-
-def test_mathjax3_typesets_each_frame(page, artifacts, tmp_path, players):
-    if not MATHJAX3.exists():
-        pytest.skip("no MathJax 3 in _preview/vendor (built by tools/preview.py)")
-    errors = _watch(page)
-    out = players["xor"].save_html(tmp_path / "mathjax3.html", title="XOR with MathJax 3", mathjax=MATHJAX3.as_uri())
-    page.goto(out.as_uri())
-    page.wait_for_load_state("load")
-    math = page.locator(".annbook-player-math")
-    expect(math.locator("mjx-container").first).to_be_visible()
-    expect(math.locator("pre")).to_have_count(0)
-    for k in (1, 5):          # a weighted sum, the loss
-        page.locator(".annbook-player-next").click() if k == 1 else _set_slider(page.locator(".annbook-player-slider"), k)
-        expect(page.locator(".annbook-player-stage")).to_have_text(players["xor"].labels[k])
-        expect(math.locator("mjx-container")).to_have_count(2)          # the equation and its numbers
-        expect(math).to_have_css("visibility", "visible")
-        expect(math.locator("pre")).to_have_count(0)
-    (artifacts / "player").mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=artifacts / "player" / "mathjax3.png", full_page=True)
+    page.screenshot(path=artifacts / "player" / f"mathjax{version}.png", full_page=True)
     assert errors == [] and page.external_requests == []
 
 
