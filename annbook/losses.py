@@ -44,6 +44,7 @@ class Loss:
     labels = False  # does y come as integer class labels (n,)? (softmax_ce)
     default_output = "sigmoid"  # the output activation a network trained with this loss usually ends in
     refuses: dict = {}  # output activation name -> why this loss cannot follow it
+    cancels = None  # the output activation whose slope this loss's gradient divides out (a saturated output still learns)
     tex = (r"L = \operatorname{loss}(\hat y, y)", r"\frac{\partial L}{\partial \hat y}")  # (L, dL/dŷ) in LaTeX
     def __call__(self, pred, y):
         pred = _as_pred(pred)
@@ -89,6 +90,7 @@ class BCE(Loss):
            r"\frac{\partial L}{\partial \hat y} = \frac{1}{n}\,\frac{\hat y - y}{\hat y (1 - \hat y)}")
     refuses = {"identity": "bce expects probabilities, but the model ends in output='identity' (raw scores): "
                            "use loss='bce_logits', or build the model with output='sigmoid'"}
+    cancels = "sigmoid"   # dL/dŷ · ŷ(1 - ŷ) = (ŷ - y)/n: a sigmoid output's slope does not slow BCE down
     def __init__(self, eps:float=1e-7): # clipping margin, keeps log and 1/p finite
         check_positive("eps", eps)
         if eps >= 0.5: raise ValueError(f"eps must be < 0.5, got {eps}")

@@ -499,7 +499,7 @@ class RowTableView(_DataView):
         elif self.kind == "binary": tail = [(r"$p(1)$", ["0.00"]), ("ok", ["✓"])]
         elif self.k <= 4: tail = [(f"$p_{c}$", ["0.00"]) for c in range(self.k)] + [("ok", ["✓"])]
         else: tail = [(r"$\hat y$", [str(self.k - 1)]), ("$p$", ["0.00"]), ("ok", ["✓"])]
-        cols = [("row", [str(self.n - 1)])] + [(f"$x_{{{j + 1}}}$", [_short(v, 2) for v in st.X[:, j]]) for j in range(d)]
+        cols = [("row", [str(self.n - 1)])] + [(f"$x_{{{j + 1}}}$", [_short(v, 2) for v in st.X[:, j]]) for j in range(min(d, max_inputs))]   # no more can show
         width = lambda h, texts: max(text_box(h, f, dpi, weight="bold")[0], _widest(texts, f, dpi)) + P(8)
         w = [width(h, t) for h, t in cols]
         fixed = [width(h, t) for h, t in [("$y$", y)] + tail]
@@ -740,7 +740,7 @@ def data_view(st:Stepper) -> type:
     d = st.X.shape[1]
     if kind == "regression": return CurveView if d == 1 and k == 1 else PredTrueView
     if d == 2: return DecisionBoundaryView
-    if kind == "binary" and np.isin(st.X, (0, 1)).all() and len(st.X) <= 256 and d <= 10: return TruthTableView
+    if kind == "binary" and np.isin(st.X, (0, 1)).all() and len(st.X) <= 256 and d <= 9: return TruthTableView
     return RowTableView
 
 # %% ../nbs/17_plots.ipynb #d999068a

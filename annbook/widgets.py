@@ -34,6 +34,8 @@ def _safe(method):
             self.error.value = (f"<div style='color:#b00020'><b>{type(e).__name__}</b>: {html.escape(str(e))}"
                                 f"<details><summary>details</summary><pre>{tb}</pre></details></div>")
             self.last_error = e
+            try: self._refresh()   # a run that failed part-way did some stages: show where the stepper is now
+            except Exception: pass   # the error shown is the first one
     return wrapper
 
 # %% ../nbs/19_widgets.ipynb #5ffa1dcd
@@ -104,7 +106,7 @@ class Dashboard:
         self.status = c(W.HTML(), "status")
         self.error = c(W.HTML(), "error")
         self.counter = c(W.HTML(), "counter")
-        self.stage = c(W.HTMLMath(layout=W.Layout(min_height="200px", overflow="auto", max_width="100%")), "stage")
+        self.stage = c(W.HTMLMath(), "stage")   # laid out by _dashboard_layout
         self.images = {k: c(W.Image(format="png"), k) for k in ("network", "data", "curves")}
         self.marker = c(W.Label(), "figure-marker")   # for tests: set after the figures were sent; hidden by _CSS
         self.static_note = c(W.HTML(STATIC_NOTE), "static-note")   # hidden by _CSS; a docs page without a kernel shows it
@@ -161,7 +163,7 @@ def _dashboard_layout(self):
     main = W.HBox([self.stage, self.pictures], layout=W.Layout(flex_flow="row wrap", align_items="flex-start", grid_gap="4px 12px"))
     editor = W.HBox([self.edit_param, self.edit_row, self.edit_col, self.edit_value, self.edit_button],
                     layout=W.Layout(flex_flow="row wrap", align_items="center"))
-    self.widget = W.VBox([W.HTML(_CSS), self.static_note, self.settings, buttons, line,
+    self.widget = W.VBox([W.HTML(_CSS, layout=W.Layout(display="none")), self.static_note, self.settings, buttons, line,
                           self.status, self.error, self.quiz_box, self.verdict, main, self.images["curves"], editor],
                          layout=W.Layout(max_width="1200px")).add_class("annbook-dashboard")
 
@@ -171,6 +173,7 @@ Dashboard._layout = _dashboard_layout
 def _install(self, st, status):
     "Use stepper `st` from now on: new pictures, everything redrawn."
     self.play.playing = False
+    if self.question is not None: self._close_question(); self.verdict.value = ""   # a question about the old network
     self.st = st
     self.pics = StepperPictures(st, dpi=self.dpi)
     for name, img in self.images.items():
@@ -191,12 +194,13 @@ def _title_settings(self):
     "The folded settings' title: what is being trained, in one line."
     st, ctl = self.st, self.controls
     data = "your data" if ctl["dataset"].value == "yours" else DATASETS[st.dataset] + (f" ({ctl['bits'].value} bits)" if st.dataset == "parity" else "")
-    sizes = " → ".join(map(str, [st.X.shape[1], *_hidden_of(st), st.model.n_outputs]))
-    self.settings.set_title(0, f"Settings: {data} · {sizes} {ctl['activation'].value} · {type(st.loss).__name__} · "
-                               f"{st.optimizer.display_name}, learning rate {st.lr:g} · seed {ctl['seed'].value}")
+    seed = "" if self._model0 is not None else f" · seed {ctl['seed'].value}"   # your model's weights are its own
+    self.settings.set_title(0, f"Settings: {data} · {_sizes(st)} {_hidden_activation(st)} · {type(st.loss).__name__} · "
+                               f"{st.optimizer.display_name}, learning rate {st.lr:g}{seed}")
 
 def _refresh(self, all_figures=False):
-    "Show the stepper's current state: counter, stage panel, changed pictures, then the marker."
+    "Show the stepper's current state: counter, stage panel, changed pictures, then the marker (nothing while a question holds the stage back)."
+    if self.question is not None: return
     st = self.st
     it, k = stage_position(st)
     self.counter.value = (f"iteration <b>{it}</b> · stage <b>{k}</b>/{st.stages_per_iteration}"
@@ -211,12 +215,15 @@ def _refresh(self, all_figures=False):
 Dashboard._install, Dashboard._title_settings, Dashboard._refresh = _install, _title_settings, _refresh
 
 # %% ../nbs/19_widgets.ipynb #5a2022f2
-@_safe
-def _on_next_stage(self, _=None):
+def _do_stage(self, said):
+    "Do the next stage and say `said(stage)` in the status line; with Predict first, hold the stage back and ask."
     s = self.st.step()
-    self.status.value = html.escape(f"Next stage: {s.title}.")
+    self.status.value = html.escape(said(s))
     if self.predict.value: self._ask()
     else: self._refresh()
+
+@_safe
+def _on_next_stage(self, _=None): self._do_stage(lambda s: f"Next stage: {s.title}.")
 def _run_and_say(self, what, run):
     "Do `run`, then say in the status line what it did: the loss before and after, the rows right, and why training stalls if it does."
     st = self.st
@@ -225,7 +232,7 @@ def _run_and_say(self, what, run):
     after, right, n = score(st)
     rows = "" if right is None else f", {right}/{n} rows right"
     said = f"{what}: loss {before:.4g} → {after:.4g}{rows} (now at iteration {st.iteration})."
-    if st.iteration - start >= 50 and before - after < 0.01 * before and right != n: said += " " + _stalled(st)
+    if st.iteration - start >= 50 and before - after < 0.01 * before and right is not None and right < n: said += " " + _stalled(st)
     self.status.value = html.escape(said)
     self._refresh()
 
@@ -243,7 +250,7 @@ def _on_next_iteration(self, _=None): self._run_and_say("Next iteration", self.s
 def _on_next_epoch(self, _=None): self._run_and_say("Next epoch", self.st.run_epoch)
 @_safe
 def _on_run_100(self, _=None): self._run_and_say("+100 iterations", lambda: self.st.run(100))
-Dashboard._run_and_say = _run_and_say
+Dashboard._do_stage, Dashboard._run_and_say = _do_stage, _run_and_say
 
 @_safe
 def _on_back(self, _=None):
@@ -261,21 +268,26 @@ def _on_reset(self, _=None):
     self.status.value = f"Reset to the initial weights: the {done} done so far {'was' if (n or k) == 1 else 'were'} discarded."
     self._refresh()
 
-@_safe
 def _on_play(self, change):
-    if change["new"] > change["old"]:
-        if self.st.diverged or self.question is not None: self.play.playing = False; return
-        self._on_next_stage()
-        if self.question is not None: self.play.playing = False   # Play waits for the answer
-        self._played.append(time.perf_counter())
-        if len(self._played) % 10 == 0: self.status.value = f"Playing: {self._play_rate()}."
+    "A tick of Play: one stage. Play stops at a divergence or a question, before anything clears what they show."
+    if self._quiet or change["new"] <= change["old"]: return
+    if self.st.diverged or self.question is not None: self.play.playing = False; return
+    self._play_tick()
+
+@_safe
+def _play_tick(self):
+    self._played.append(time.perf_counter())
+    self._do_stage(lambda s: f"Playing: {s.title}; {self._play_rate()}.")
+    if self.question is not None: self.play.playing = False   # Play waits for the answer
 
 def _play_rate(self) -> str:
     "The speed Play delivers (stages done per second since it started), against the speed asked for."
-    t = self._played
-    rate = (len(t) - 1) / (t[-1] - t[0]) if len(t) > 1 and t[-1] > t[0] else 0.0
-    slow = " (computing and drawing each stage takes longer than that here)" if rate < 0.9 * self.speed.value else ""
-    return f"{len(t)} stage{'s' * (len(t) != 1)} at {rate:.1f} stages/s; {self.speed.value} asked for{slow}"
+    t, asked = self._played, self.speed.value
+    done = f"{len(t)} stage{'s' * (len(t) != 1)}"
+    if len(t) < 2 or t[-1] <= t[0]: return f"{done}; {asked} stages/s asked for"
+    rate = (len(t) - 1) / (t[-1] - t[0])
+    slow = " (computing and drawing each stage takes longer than that here)" if rate < 0.9 * asked else ""
+    return f"{done} at {rate:.1f} stages/s; {asked} asked for{slow}"
 
 @_safe
 def _on_playing(self, change):
@@ -290,7 +302,7 @@ def _sync_lr(self):
     try: self.controls["lr"].value = self.st.lr
     finally: self._quiet = False
 
-for _f in (_on_next_stage, _on_next_iteration, _on_next_epoch, _on_run_100, _on_back, _on_reset, _on_play, _play_rate, _on_playing, _on_speed, _sync_lr):
+for _f in (_on_next_stage, _on_next_iteration, _on_next_epoch, _on_run_100, _on_back, _on_reset, _on_play, _play_tick, _play_rate, _on_playing, _on_speed, _sync_lr):
     setattr(Dashboard, _f.__name__, _f)
 
 # %% ../nbs/19_widgets.ipynb #ed1e0021
@@ -304,15 +316,24 @@ def _ask(self):
                        + (f" ({html.escape(q.where)})" if q.where else "") + "? Type it and press <i>Check</i>.</p>")
     self.verdict.value, self.answer.value = "", ""
     self.quiz_box.layout.display = "flex"
-    for name in _NAV: getattr(self, name).disabled = True
+    self._hold(True)
     it, k = stage_position(self.st)
     self.counter.value = f"iteration <b>{it}</b> · predicting stage <b>{k}</b>/{self.st.stages_per_iteration}"
 
-def _reveal(self, verdict:str):
-    "Close the question: show the verdict and then the stage."
+def _hold(self, on:bool):
+    "Grey out (or back) what would move on, or show the held-back stage, while a question is open."
+    for name in _NAV + ("edit_button",): getattr(self, name).disabled = on
+    self.controls["example"].disabled = on
+
+def _close_question(self):
+    "No question open any more."
     self.question = None
     self.quiz_box.layout.display = "none"
-    for name in _NAV: getattr(self, name).disabled = False
+    self._hold(False)
+
+def _reveal(self, verdict:str):
+    "Close the question: show the verdict and then the stage."
+    self._close_question()
     self.verdict.value = verdict
     self._refresh()
 
@@ -341,23 +362,27 @@ def _on_predict(self, change):
     self.status.value = ("Predict first: each <i>Next stage</i> asks for one of its numbers before showing it."
                          if change["new"] else "Predict first is off: each stage is shown at once.")
 
-Dashboard._ask, Dashboard._reveal = _ask, _reveal
+Dashboard._ask, Dashboard._hold, Dashboard._close_question, Dashboard._reveal = _ask, _hold, _close_question, _reveal
 Dashboard._on_check, Dashboard._on_show, Dashboard._on_predict = _on_check, _on_show, _on_predict
 
 # %% ../nbs/19_widgets.ipynb #ed1e0002
+def _edit_array(self):
+    "The parameter array the editor points at."
+    return self.st.model.parameters()[self.st.param_names.index(self.edit_param.value)]
+
 def _edit_entry(self):
     "The parameter array and the (row, col) or (i,) index the editor points at."
-    p = self.st.model.parameters()[self.st.param_names.index(self.edit_param.value)]
+    p = self._edit_array()
     return p, ((self.edit_row.value, self.edit_col.value) if p.ndim == 2 else (self.edit_row.value,))
 
-def _sync_edit(self):
-    "Show the entry's current value; another parameter starts at its entry (0, 0)."
+def _sync_edit(self, fresh:bool=False): # another parameter: start at its entry (0, 0)?
+    "Show the entry's current value (an entry the parameter does not have, e.g. of another network, goes back to (0, 0))."
     if self.edit_param.value is None: return
-    p = self.st.model.parameters()[self.st.param_names.index(self.edit_param.value)]
+    p = self._edit_array()
     quiet, self._quiet = self._quiet, True
     try:
-        if self.edit_row.value >= p.shape[0]: self.edit_row.value = 0
-        if p.ndim != 2 or self.edit_col.value >= p.shape[1]: self.edit_col.value = 0
+        if fresh or self.edit_row.value >= p.shape[0]: self.edit_row.value = 0
+        if fresh or p.ndim != 2 or self.edit_col.value >= p.shape[1]: self.edit_col.value = 0
         self.edit_col.disabled = p.ndim != 2
         p, idx = self._edit_entry()
         self.edit_value.value = float(p[idx])
@@ -367,12 +392,12 @@ def _sync_edit(self):
 def _on_edit_target(self, change=None):
     box = None if change is None else change["owner"]
     if box in (self.edit_row, self.edit_col):   # an entry that the parameter has, or refused with its range
-        p = self.st.model.parameters()[self.st.param_names.index(self.edit_param.value)]
+        p = self._edit_array()
         axis, what = (0, "row") if box is self.edit_row else (1, "col")
         if not 0 <= change["new"] < p.shape[axis]:
             self._set(box, change["old"])
             raise ValueError(f"{what} of {self.edit_param.value} must be from 0 to {p.shape[axis] - 1} (its shape is {p.shape}), got {change['new']}")
-    self._sync_edit()
+    self._sync_edit(fresh=box is self.edit_param)
 
 @_safe
 def _on_edit(self, _=None):
@@ -381,7 +406,8 @@ def _on_edit(self, _=None):
     self.status.value = html.escape(self.st.message)
     self._refresh()
 
-Dashboard._edit_entry, Dashboard._sync_edit, Dashboard._on_edit_target, Dashboard._on_edit = _edit_entry, _sync_edit, _on_edit_target, _on_edit
+Dashboard._edit_array, Dashboard._edit_entry, Dashboard._sync_edit = _edit_array, _edit_entry, _sync_edit
+Dashboard._on_edit_target, Dashboard._on_edit = _on_edit_target, _on_edit
 
 # %% ../nbs/19_widgets.ipynb #bac39f9b
 @_safe
@@ -445,10 +471,19 @@ def _hidden_of(st):
     "The widths of the hidden layers of the stepper's network (its weight layers but the last)."
     return [l.params["W"].shape[1] for l in st.layers if getattr(l.params.get("W"), "ndim", 0) == 2][:-1]
 
+def _sizes(st):
+    "The widths of the stepper's network, inputs to outputs, e.g. '2 → 2 → 1'."
+    return " → ".join(map(str, [st.X.shape[1], *_hidden_of(st), st.model.n_outputs]))
+
+def _hidden_activation(st):
+    "The activation of the hidden layers, read from the layers themselves: 'tanh', or 'relu/tanh' when they differ."
+    last = max(i for i, l in enumerate(st.layers) if l.params)   # the output layer's weights
+    names = dict.fromkeys(str(getattr(l, "name", type(l).__name__)) for l in st.layers[:last] if not l.params)
+    return "/".join(names) or "linear"
+
 def _describe_network(st, init, seed):
     "One line about the network a stepper trains."
-    sizes = " → ".join(map(str, [st.X.shape[1], *_hidden_of(st), st.model.n_outputs]))
-    return f"A new {sizes} network, {init} initial weights (seed {seed}), trained with {type(st.loss).__name__} and {st.optimizer.display_name} (learning rate {st.lr:g})."
+    return f"A new {_sizes(st)} network, {init} initial weights (seed {seed}), trained with {type(st.loss).__name__} and {st.optimizer.display_name} (learning rate {st.lr:g})."
 
 def _set(self, widget, value):
     "Set a control without reacting to it."

@@ -188,6 +188,18 @@ def test_readable_for_your_data():
             assert dpi != 80 or (W <= 340 and H <= 400), (W, H)
 
 
+@pytest.mark.parametrize("d", [9, 10, 12])
+def test_bits_of_your_own_fit(d):
+    "0/1 inputs of your own: a truth table up to 9 bits, the table of rows beyond; either way within 340 px at 80 dpi."
+    X = np.random.default_rng(1).integers(0, 2, size=(64, d)).astype(float)
+    st = make_stepper((X, X[:, :1].copy()))[0]
+    pics, found = check(st, 80, every_stage=False)
+    assert type(pics.data).__name__ == ("TruthTableView" if d <= 9 else "RowTableView")
+    assert not found, "\n".join(found[:40])
+    W, H = pics.canvases["data"].get_width_height()
+    assert W <= 340 and H <= 400, (d, W, H)
+
+
 def test_truth_table_window_follows_the_chosen_row():
     st = stepper("parity", 8, example=200)
     pics = StepperPictures(st)
