@@ -270,7 +270,7 @@ class Stepper:
 
     @property
     def can_back(self) -> bool:
-        "Is there anything for `back()` to undo: a stage, or an edit made since the last stage?"
+        "Is there anything for `back()` to undo: a stage done, or an edit made since the last stage? (Past `max_undo` iterations `back()` says it cannot.)"
         return self._steps > 0 or self._last_edit() is not None
 
     def back(self) -> Stage|Edit|None:

@@ -90,9 +90,13 @@ class Dashboard:
         self.next_epoch = B("Next epoch", "next-epoch", "Run to the end of the epoch", "fast-forward")
         self.run_100 = B("+100", "run-100", "Run 100 iterations", "forward")
         self.reset = B("Reset", "reset", "Back to the initial weights", "undo")
-        self.play = c(W.Play(value=0, min=0, max=10**9, step=1, interval=1000 // speed, show_repeat=False, description="play",
-                             tooltip="Play (▶): one stage after another, at the speed set beside it; Stop (■)",
-                             layout=W.Layout(width="80px")), "play")
+        # Play's clock runs in the browser (a kernel loop would block the buttons); its own buttons are bare icons,
+        # so it is hidden and driven by two labelled ones
+        self.play = c(W.Play(value=0, min=0, max=10**9, step=1, interval=1000 // speed, show_repeat=False,
+                             layout=W.Layout(display="none")), "play")
+        self.play_button = B("Play", "play-button", "Play: one stage after another, at the speed set beside it", "play")
+        self.stop_button = B("Stop", "stop-button", "Stop playing", "stop")
+        self.stop_button.disabled = True
         self.speed = c(W.IntSlider(value=speed, min=1, max=20, description="speed", layout=W.Layout(width="175px"),
                                    tooltip="Play speed asked for, in stages per second (the status line says the speed delivered)",
                                    style={"description_width": "42px"}), "speed")
@@ -102,6 +106,7 @@ class Dashboard:
         self.run_100.on_click(self._on_run_100)
         self.reset.on_click(self._on_reset)
         self.play.observe(self._on_play, names="value"); self.play.observe(self._on_playing, names="playing")
+        self.play_button.on_click(self._on_play_button); self.stop_button.on_click(self._on_stop_button)
         self.speed.observe(self._on_speed, names="value")
         self.status = c(W.HTML(), "status")
         self.error = c(W.HTML(), "error")
@@ -155,7 +160,7 @@ def _dashboard_layout(self):
     self.settings = W.Accordion([W.VBox([W.HTML("Changing these starts again; the learning rate and the chosen row apply at once."), grid])],
                                 selected_index=None).add_class("annbook-settings")
     buttons = W.HBox([self.back, self.next_stage, self.next_iteration, self.next_epoch, self.run_100, self.reset,
-                      self.play, self.speed], layout=W.Layout(flex_flow="row wrap", align_items="center"))
+                      self.play_button, self.stop_button, self.speed, self.play], layout=W.Layout(flex_flow="row wrap", align_items="center"))
     line = W.HBox([self.counter, self.marker, self.predict, self.score], layout=W.Layout(flex_flow="row wrap", align_items="center", grid_gap="0 12px"))
     self.stage.layout = W.Layout(flex="2 1 480px", min_width="0", min_height="120px", overflow="hidden")
     self.pictures = W.HBox([self.images["network"], self.images["data"]],   # its width follows the network picture (see _install)
@@ -270,7 +275,7 @@ def _on_reset(self, _=None):
 
 def _on_play(self, change):
     "A tick of Play: one stage. Play stops at a divergence or a question, before anything clears what they show."
-    if self._quiet or change["new"] <= change["old"]: return
+    if self._quiet or change["new"] <= change["old"] or not self.play.playing: return   # a tick that comes after Stop: dropped
     if self.st.diverged or self.question is not None: self.play.playing = False; return
     self._play_tick()
 
@@ -290,7 +295,16 @@ def _play_rate(self) -> str:
     return f"{done} at {rate:.1f} stages/s; {asked} asked for{slow}"
 
 @_safe
+def _on_play_button(self, _=None):
+    if self.st.diverged: raise ValueError("training diverged: go Back or Reset before playing on")
+    self.play.playing = True
+
+@_safe
+def _on_stop_button(self, _=None): self.play.playing = False
+
+@_safe
 def _on_playing(self, change):
+    self.play_button.disabled, self.stop_button.disabled = change["new"], not change["new"]
     if change["new"]: self._played = []
     elif self._played: self.status.value = f"Stopped after {self._play_rate()}."
 
@@ -302,11 +316,11 @@ def _sync_lr(self):
     try: self.controls["lr"].value = self.st.lr
     finally: self._quiet = False
 
-for _f in (_on_next_stage, _on_next_iteration, _on_next_epoch, _on_run_100, _on_back, _on_reset, _on_play, _play_tick, _play_rate, _on_playing, _on_speed, _sync_lr):
+for _f in (_on_next_stage, _on_next_iteration, _on_next_epoch, _on_run_100, _on_back, _on_reset, _on_play, _play_tick, _play_rate, _on_play_button, _on_stop_button, _on_playing, _on_speed, _sync_lr):
     setattr(Dashboard, _f.__name__, _f)
 
 # %% ../nbs/19_widgets.ipynb #ed1e0021
-_NAV = ("back", "next_stage", "next_iteration", "next_epoch", "run_100", "reset", "play")
+_NAV = ("back", "next_stage", "next_iteration", "next_epoch", "run_100", "reset", "play_button")
 
 def _ask(self):
     "Hold back the stage just done and ask for one of its numbers."

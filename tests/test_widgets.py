@@ -88,8 +88,11 @@ def test_back_reset_and_epoch_buttons():
 
 def test_play_steps_once_per_tick_and_speed_sets_the_interval():
     d = step_through("xor")
+    d.play_button.click()                     # the browser's clock then sends a tick per interval
     for v in range(1, 6): d.play.value = v
     assert d.st.steps == 5
+    d.stop_button.click(); d.play.value = 6   # after Stop a late tick does nothing
+    assert d.st.steps == 5 and d.status.value.startswith("Stopped after 5 stages at ")
     d.speed.value = 20; assert d.play.interval == 50
     d.speed.value = 1; assert d.play.interval == 1000
 

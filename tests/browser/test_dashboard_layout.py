@@ -170,11 +170,17 @@ def test_the_status_line_says_what_each_action_did(laptop, artifacts):
     expect(dash.locator(".annbook-counter")).to_contain_text("iteration 102 · stage 9/10")
     click("reset"); expect(status).to_contain_text("Reset to the initial weights: the 101 iterations done so far were discarded")
     expect(dash.locator(".annbook-back")).to_be_disabled()
-    dash.locator(".annbook-play button:has(.fa-play)").click()     # Play, then Stop
+    play, stop = dash.locator(".annbook-play-button"), dash.locator(".annbook-stop-button")
+    expect(play).to_have_attribute("title", re.compile(r"^Play: one stage after another"))   # labelled, with tooltips
+    expect(stop).to_have_attribute("title", "Stop playing")
+    expect(stop).to_be_disabled()
+    play.click()                                                    # Play, then Stop
     expect(marker).to_have_text(re.compile(r"figures for stage ([2-9]|\d\d+)$"))   # two stages at least: a speed
-    dash.locator(".annbook-play button:has(.fa-stop)").click()
+    expect(play).to_be_disabled()
+    stop.click()
     expect(status).to_contain_text("Stopped after ")
     expect(status).to_contain_text("stages/s; 4 asked for")
+    expect(play).to_be_enabled()
     dash.locator(".annbook-settings .jupyter-widget-Collapse-header").click()   # open the settings
     lr = dash.locator(".annbook-lr input")
     lr.fill("0.5"); lr.press("Enter")
